@@ -1,0 +1,2 @@
+#![no_std]
+//! Latchkey digital-key protocol (work in progress).
