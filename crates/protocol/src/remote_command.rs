@@ -12,7 +12,7 @@ use crate::ids::{Id16, Operation};
 use crate::revocation::open_signed;
 
 /// Largest encoded remote command (also the MQTT payload cap for `.../cmd`).
-pub const MAX_REMOTE_COMMAND_LEN: usize = 128;
+pub const MAX_REMOTE_COMMAND_LEN: usize = 160;
 
 /// Decoded remote command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

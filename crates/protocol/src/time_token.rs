@@ -12,7 +12,7 @@ use crate::ids::Id16;
 use crate::revocation::open_signed;
 
 /// Largest encoded time token.
-pub const MAX_TIME_TOKEN_LEN: usize = 128;
+pub const MAX_TIME_TOKEN_LEN: usize = 160;
 
 /// Decoded time token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
