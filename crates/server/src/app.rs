@@ -1,0 +1,87 @@
+//! The application services' shared state and error type. A service method is one command:
+//! validate with `latchkey-domain`, read and write through `latchkey-store` in ONE transaction,
+//! and append the audit event in that same transaction.
+
+use std::sync::Arc;
+
+use latchkey_domain::{Clock, DomainError, ErrorCode};
+use latchkey_store::{Store, StoreError};
+
+/// The services' dependencies.
+#[derive(Debug, Clone)]
+pub struct App {
+    /// The store.
+    pub store: Store,
+    /// The injected clock.
+    pub clock: Arc<dyn Clock>,
+}
+
+impl App {
+    /// Builds the services over an open store.
+    pub fn new(store: Store, clock: Arc<dyn Clock>) -> Self {
+        Self { store, clock }
+    }
+}
+
+/// Who is acting and from where: recorded in every audit event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    /// `operator:cli`, `user:<id>`, `system`.
+    pub id: String,
+    /// Client IP for network requests.
+    pub source_ip: Option<String>,
+    /// Request id for network requests.
+    pub request_id: Option<String>,
+}
+
+impl Actor {
+    /// The platform operator acting through the local CLI (which needs file access to the data
+    /// directory and master key, so it is as trusted as the host).
+    pub fn operator_cli() -> Self {
+        Self {
+            id: "operator:cli".into(),
+            source_ip: None,
+            request_id: None,
+        }
+    }
+
+    /// A background job of the server itself.
+    pub fn system() -> Self {
+        Self {
+            id: "system".into(),
+            source_ip: None,
+            request_id: None,
+        }
+    }
+}
+
+/// A service failure: a rule the caller broke, or a store failure.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// The request breaks a rule; tell the caller.
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    /// Storage failed; log it, tell the caller only the code.
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+impl From<StoreError> for ServiceError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Domain(d) => ServiceError::Domain(d),
+            other => ServiceError::Store(other),
+        }
+    }
+}
+
+impl ServiceError {
+    /// The stable code.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            ServiceError::Domain(d) => d.code,
+            ServiceError::Store(StoreError::Connect(_)) => ErrorCode::Unavailable,
+            ServiceError::Store(_) => ErrorCode::Internal,
+        }
+    }
+}

@@ -1,0 +1,175 @@
+//! Running the server: bind the port, serve HTTP or HTTPS, run the periodic audit checkpoint job,
+//! and shut down gracefully (in-flight requests finish, then the database closes cleanly).
+
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum_server::Handle;
+use axum_server::tls_rustls::RustlsConfig;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::app::App;
+use crate::config::Config;
+use crate::tls;
+
+/// How long in-flight requests get to finish at shutdown.
+const GRACE: Duration = Duration::from_secs(30);
+
+/// A serve failure before the server is up.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ServeError(pub String);
+
+/// A bound listening socket and TLS settings, prepared before the database is touched so that a
+/// busy port or bad certificate changes nothing on disk.
+#[derive(Debug)]
+pub struct Listener {
+    socket: TcpListener,
+    tls: Option<Arc<rustls::ServerConfig>>,
+}
+
+impl Listener {
+    /// Loads TLS material and binds the configured address.
+    pub fn bind(config: &Config) -> Result<Self, ServeError> {
+        let tls = match (&config.tls.cert, &config.tls.key, config.tls.self_signed) {
+            (Some(cert), Some(key), _) => Some(tls::from_pem_files(cert, key).map_err(|e| ServeError(e.to_string()))?),
+            (_, _, true) => Some(tls::self_signed().map_err(|e| ServeError(e.to_string()))?),
+            _ => None,
+        };
+        let socket = TcpListener::bind(config.listen).map_err(|e| {
+            let hint = match e.kind() {
+                std::io::ErrorKind::AddrInUse => {
+                    "another process is listening there: stop it or choose another address with --listen"
+                }
+                std::io::ErrorKind::PermissionDenied => {
+                    "ports below 1024 need privileges: choose a port above 1024 with --listen"
+                }
+                _ => "check the listen address",
+            };
+            ServeError(format!("cannot listen on {}: {e} ({hint})", config.listen))
+        })?;
+        socket
+            .set_nonblocking(true)
+            .map_err(|e| ServeError(format!("cannot configure the socket: {e}")))?;
+        Ok(Self { socket, tls })
+    }
+
+    /// The bound address (the real port when 0 was asked for).
+    pub fn local_addr(&self) -> Result<SocketAddr, ServeError> {
+        self.socket
+            .local_addr()
+            .map_err(|e| ServeError(format!("cannot read the bound address: {e}")))
+    }
+}
+
+/// A running server.
+#[derive(Debug)]
+pub struct Running {
+    /// Where it listens.
+    pub local_addr: SocketAddr,
+    /// `https` or `http`.
+    pub scheme: &'static str,
+    handle: Handle,
+    server: JoinHandle<std::io::Result<()>>,
+    jobs: JoinHandle<()>,
+    stop_jobs: watch::Sender<bool>,
+    app: Arc<App>,
+}
+
+/// Starts serving on `listener`.
+pub fn start(listener: Listener, config: &Config, app: Arc<App>) -> Result<Running, ServeError> {
+    let local_addr = listener.local_addr()?;
+    let router = crate::web::router(app.clone(), &config.http, listener.tls.is_some());
+    let service = router.into_make_service_with_connect_info::<SocketAddr>();
+    let handle = Handle::new();
+    let scheme = if listener.tls.is_some() { "https" } else { "http" };
+    let server = match listener.tls {
+        Some(tls) => {
+            let server = axum_server::from_tcp_rustls(listener.socket, RustlsConfig::from_config(tls))
+                .handle(handle.clone());
+            tokio::spawn(server.serve(service))
+        }
+        None => {
+            let server = axum_server::from_tcp(listener.socket).handle(handle.clone());
+            tokio::spawn(server.serve(service))
+        }
+    };
+    let (stop_jobs, stopped) = watch::channel(false);
+    let jobs = tokio::spawn(checkpoint_job(
+        app.clone(),
+        Duration::from_secs(config.audit.checkpoint_interval_secs),
+        stopped,
+    ));
+    Ok(Running {
+        local_addr,
+        scheme,
+        handle,
+        server,
+        jobs,
+        stop_jobs,
+        app,
+    })
+}
+
+/// Writes a signed checkpoint on every audit chain at each interval (the first one after one
+/// interval), and a last one at shutdown.
+async fn checkpoint_job(app: Arc<App>, every: Duration, mut stop: watch::Receiver<bool>) {
+    let mut ticker = tokio::time::interval(every);
+    ticker.tick().await;
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => {}
+            _ = stop.changed() => break,
+        }
+        checkpoint(&app).await;
+    }
+    checkpoint(&app).await;
+}
+
+async fn checkpoint(app: &App) {
+    match app.store.checkpoint_all(app.clock.now_ms()).await {
+        Ok(n) => tracing::debug!(chains = n, "audit checkpoints written"),
+        Err(e) => tracing::error!(error = %e, "audit checkpoint job failed"),
+    }
+}
+
+impl Running {
+    /// Stops accepting connections, lets in-flight requests finish (up to 30 s), stops the jobs
+    /// and closes the database.
+    pub async fn shutdown(self) {
+        self.handle.graceful_shutdown(Some(GRACE));
+        match self.server.await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::error!(error = %e, "server stopped with an error"),
+            Err(e) => tracing::error!(error = %e, "server task failed"),
+        }
+        let _ = self.stop_jobs.send(true);
+        let _ = self.jobs.await;
+        self.app.store.close().await;
+        tracing::info!("shut down cleanly");
+    }
+}
+
+/// Resolves when SIGINT (Ctrl-C) or SIGTERM arrives.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => tracing::info!("SIGINT received, shutting down"),
+        _ = terminate => tracing::info!("SIGTERM received, shutting down"),
+    }
+}

@@ -1,0 +1,4 @@
+//! Tenancy services: organisations (operators) and sites (inside an organisation).
+
+pub mod organisations;
+pub mod sites;

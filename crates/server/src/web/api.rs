@@ -1,0 +1,65 @@
+//! The REST API under `/api/v1` and its OpenAPI 3.1 document, generated from the code.
+
+use axum::Router;
+use axum::routing::get;
+use latchkey_domain::time::rfc3339_utc;
+use serde::Serialize;
+use utoipa::{OpenApi, ToSchema};
+
+use crate::web::WebState;
+use crate::web::problem::{FieldError, Problem};
+
+/// What a client learns about the server before signing in.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Meta {
+    /// Server version.
+    pub version: &'static str,
+    /// API version.
+    pub api: &'static str,
+    /// The server's current time, RFC 3339 UTC — lets clients and hubs detect clock drift.
+    #[schema(example = "2026-11-29T09:00:00Z")]
+    pub server_time: String,
+}
+
+/// Server version and time.
+#[utoipa::path(get, path = "/api/v1/meta", tag = "meta",
+    responses((status = 200, description = "Server version and time", body = Meta)))]
+pub(crate) async fn meta(axum::extract::State(state): axum::extract::State<WebState>) -> axum::Json<Meta> {
+    axum::Json(Meta {
+        version: env!("CARGO_PKG_VERSION"),
+        api: "v1",
+        server_time: rfc3339_utc(state.app.clock.now_ms()),
+    })
+}
+
+/// The OpenAPI document.
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Latchkey API", description = "Digital keys and access control. Errors are RFC 9457 problem+json with a stable `code`."),
+    paths(meta, crate::web::health::healthz, crate::web::health::readyz),
+    components(schemas(Problem, FieldError, Meta, crate::web::health::Health)),
+    tags(
+        (name = "meta", description = "Server information"),
+        (name = "operations", description = "Liveness and readiness"),
+    )
+)]
+pub struct ApiDoc;
+
+/// The OpenAPI document as JSON.
+pub fn openapi_json() -> String {
+    ApiDoc::openapi().to_pretty_json().unwrap_or_default()
+}
+
+async fn openapi() -> impl axum::response::IntoResponse {
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        openapi_json(),
+    )
+}
+
+/// Routes under `/api/v1`.
+pub(crate) fn routes() -> Router<WebState> {
+    Router::new()
+        .route("/api/v1/meta", get(meta))
+        .route("/api/v1/openapi.json", get(openapi))
+}

@@ -1,0 +1,56 @@
+//! The HTTP surface: REST API, console, health and metrics, with the cross-cutting layers.
+
+pub mod api;
+pub mod health;
+pub mod metrics;
+pub mod middleware;
+pub mod problem;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::routing::get;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+
+use crate::app::App;
+use crate::config::HttpConfig;
+use metrics::Metrics;
+
+/// What handlers share.
+#[derive(Debug, Clone)]
+pub struct WebState {
+    /// The services.
+    pub app: Arc<App>,
+    /// This server's metrics.
+    pub metrics: Arc<Metrics>,
+}
+
+/// Builds the whole router. Layers, outermost first: observe (request id, span, access log,
+/// metrics) → security headers → problem normaliser → timeout → body limit → routes.
+pub fn router(app: Arc<App>, http: &HttpConfig, tls: bool) -> Router {
+    let metrics = Arc::new(Metrics::default());
+    let state = WebState {
+        app,
+        metrics: metrics.clone(),
+    };
+    let body_limit = usize::try_from(http.body_limit_bytes).unwrap_or(usize::MAX);
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/metrics", get(health::metrics))
+        .merge(api::routes())
+        .merge(crate::console::routes())
+        .fallback(crate::console::not_found)
+        .with_state(state)
+        .layer(RequestBodyLimitLayer::new(body_limit))
+        .layer(axum::extract::DefaultBodyLimit::max(body_limit))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(http.request_timeout_secs),
+        ))
+        .layer(axum::middleware::from_fn(problem::normalise_errors))
+        .layer(axum::middleware::from_fn_with_state(tls, middleware::security_headers))
+        .layer(axum::middleware::from_fn_with_state(metrics, middleware::observe))
+}
