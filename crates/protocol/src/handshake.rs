@@ -327,6 +327,34 @@ fn lock_signature_message(th2: &Digest) -> [u8; 13 + 32] {
     m
 }
 
+/// A one-session ephemeral key pair. The lock precomputes it while idle (research §6.3 CPU
+/// budget: keygen is ≈ 10 % of a first unlock) so it is off the unlock's critical path.
+pub struct EphemeralKeyPair {
+    secret: SecretScalar,
+    public: PublicKey,
+}
+
+impl EphemeralKeyPair {
+    /// Derive the public half of a fresh random scalar.
+    pub fn new<C: Crypto + ?Sized>(crypto: &C, secret: SecretScalar) -> Result<Self, Error> {
+        let public = crypto.public_key(&secret)?;
+        Ok(EphemeralKeyPair { secret, public })
+    }
+
+    /// The public key sent in M1 or M2.
+    pub fn public(&self) -> &PublicKey {
+        &self.public
+    }
+}
+
+impl core::fmt::Debug for EphemeralKeyPair {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("EphemeralKeyPair")
+            .field("public", &self.public)
+            .finish_non_exhaustive()
+    }
+}
+
 /// What the lock publishes about itself in M2.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LockHello {
@@ -354,12 +382,11 @@ pub struct LockSession {
 
 /// Lock: answer M1 with M2 written to `out` (exactly [`M2_LEN`] bytes).
 ///
-/// `ephemeral` and `nonce` must be fresh for every session (the lock may precompute the key
-/// while idle, research §6.3 CPU budget).
+/// `ephemeral` and `nonce` must be fresh for every session; a key pair is consumed by the session.
 pub fn respond<C: Crypto + ?Sized>(
     crypto: &C,
     m1_bytes: &[u8],
-    ephemeral: &SecretScalar,
+    ephemeral: EphemeralKeyPair,
     nonce: [u8; 16],
     hello: &LockHello,
     lock_key: &dyn Signer,
@@ -372,7 +399,7 @@ pub fn respond<C: Crypto + ?Sized>(
     }
     let m2 = M2Clear {
         version: VERSION_V1,
-        ephemeral: crypto.public_key(ephemeral)?,
+        ephemeral: ephemeral.public,
         nonce,
         lock_id: hello.lock_id,
         rev_ver: hello.rev_ver,
@@ -381,7 +408,7 @@ pub fn respond<C: Crypto + ?Sized>(
         cfg_ver: hello.cfg_ver,
     };
     let clear = m2.encode()?;
-    let keys = derive_session(crypto, ephemeral, &m1.ephemeral, m1_bytes, &clear)?;
+    let keys = derive_session(crypto, &ephemeral.secret, &m1.ephemeral, m1_bytes, &clear)?;
     let sig = lock_key.sign(&lock_signature_message(&keys.th2))?;
     let mut sealed = [0u8; M2_SEALED_LEN];
     let (body, tag_slot) = sealed.split_at_mut(64);
@@ -654,21 +681,20 @@ impl LockSession {
 /// Phone side before M2.
 #[derive(Debug)]
 pub struct PhoneHello {
-    ephemeral: SecretScalar,
+    ephemeral: EphemeralKeyPair,
     m1: [u8; M1_LEN],
 }
 
 /// Phone: build M1 with a fresh ephemeral key and nonce.
-pub fn initiate<C: Crypto + ?Sized>(
-    crypto: &C,
-    ephemeral: SecretScalar,
+pub fn initiate(
+    ephemeral: EphemeralKeyPair,
     nonce: [u8; 16],
     flags: u8,
 ) -> Result<PhoneHello, Error> {
     let m1 = M1 {
         versions: SUPPORTED_VERSIONS,
         flags,
-        ephemeral: crypto.public_key(&ephemeral)?,
+        ephemeral: ephemeral.public,
         nonce,
     }
     .encode()?;
@@ -698,7 +724,13 @@ impl PhoneHello {
         if m2.version != VERSION_V1 {
             return Err(Error::InvalidValue);
         }
-        let keys = derive_session(crypto, &self.ephemeral, &m2.ephemeral, &self.m1, clear)?;
+        let keys = derive_session(
+            crypto,
+            &self.ephemeral.secret,
+            &m2.ephemeral,
+            &self.m1,
+            clear,
+        )?;
         let mut body = [0u8; 64];
         let (ct, tag) = sealed.split_at(64);
         body.copy_from_slice(ct);

@@ -6,8 +6,9 @@ use super::{
 use crate::error::Error;
 use aes_gcm::aead::{AeadInPlace, KeyInit};
 use aes_gcm::{Aes128Gcm, Nonce, Tag};
-use p256::ecdsa::signature::{Signer as _, Verifier as _};
-use p256::ecdsa::{Signature as EcdsaSignature, SigningKey, VerifyingKey};
+use ecdsa::hazmat::SignPrimitive as _;
+use p256::ecdsa::signature::Verifier as _;
+use p256::ecdsa::{Signature as EcdsaSignature, VerifyingKey};
 use p256::elliptic_curve::sec1::ToEncodedPoint;
 use sha2::{Digest as _, Sha256};
 
@@ -70,8 +71,16 @@ impl Crypto for SoftwareCrypto {
     }
 
     fn ecdsa_sign(&self, secret: &SecretScalar, msg: &[u8]) -> Result<Signature, Error> {
-        let sk = SigningKey::from_bytes(secret.as_bytes().into()).map_err(|_| Error::Crypto)?;
-        let sig: EcdsaSignature = sk.sign(msg);
+        // Same output as `SigningKey::sign` (RFC 6979, SHA-256, no extra data), without the
+        // fixed-base multiplication `SigningKey` spends deriving the public key on every call.
+        let sk =
+            p256::SecretKey::from_bytes(secret.as_bytes().into()).map_err(|_| Error::Crypto)?;
+        let digest = Sha256::digest(msg);
+        let scalar = sk.to_nonzero_scalar();
+        let (sig, _) = scalar
+            .as_ref()
+            .try_sign_prehashed_rfc6979::<Sha256>(&digest, &[])
+            .map_err(|_| Error::Crypto)?;
         Ok(sig.to_bytes().into())
     }
 

@@ -11,7 +11,8 @@ use latchkey_protocol::crypto::{Crypto, SoftwareCrypto};
 use latchkey_protocol::error::Error;
 use latchkey_protocol::framing::MAX_MESSAGE_LEN;
 use latchkey_protocol::handshake::{
-    self, Command, CredentialRef, LockHello, LockSession, M1, M3Request, PhoneSession,
+    self, Command, CredentialRef, EphemeralKeyPair, LockHello, LockSession, M1, M3Request,
+    PhoneSession,
 };
 use latchkey_protocol::ids::{Operation, cid8};
 use latchkey_protocol::log::{self, BatchInput, ChainCursor, ChainStep, LogAck, Record};
@@ -38,12 +39,17 @@ fn hello() -> LockHello {
 
 /// Run M1→M2 for session number `s` (distinct ephemeral keys and nonces per session).
 fn open_session(s: u8) -> (LockSession, PhoneSession) {
-    let phone = handshake::initiate(&C, scalar(0x70 + s), [s; 16], 0).unwrap();
+    let phone = handshake::initiate(
+        EphemeralKeyPair::new(&C, scalar(0x70 + s)).unwrap(),
+        [s; 16],
+        0,
+    )
+    .unwrap();
     let mut m2 = [0u8; handshake::M2_LEN];
     let lock = handshake::respond(
         &C,
         phone.m1(),
-        &scalar(0x80 + s),
+        EphemeralKeyPair::new(&C, scalar(0x80 + s)).unwrap(),
         [0x40 + s; 16],
         &hello(),
         &signer(&C, LOCK),
@@ -160,7 +166,7 @@ fn downgrade_with_version_bit_stripped_fails_lock_authentication() {
     handshake::respond(
         &C,
         &stripped,
-        &scalar(0x81),
+        EphemeralKeyPair::new(&C, scalar(0x81)).unwrap(),
         [2; 16],
         &hello(),
         &signer(&C, LOCK),
@@ -202,7 +208,7 @@ fn m1_without_a_common_version_is_refused() {
     let r = handshake::respond(
         &C,
         &m1,
-        &scalar(0x81),
+        EphemeralKeyPair::new(&C, scalar(0x81)).unwrap(),
         [2; 16],
         &hello(),
         &signer(&C, LOCK),
@@ -213,13 +219,14 @@ fn m1_without_a_common_version_is_refused() {
 
 #[test]
 fn fake_lock_is_refused_before_the_credential_leaves_the_phone() {
-    let phone = handshake::initiate(&C, scalar(0x71), [1; 16], 0).unwrap();
+    let phone =
+        handshake::initiate(EphemeralKeyPair::new(&C, scalar(0x71)).unwrap(), [1; 16], 0).unwrap();
     let mut m2 = [0u8; handshake::M2_LEN];
     // Signs with a key that is not the lock's registered identity key.
     handshake::respond(
         &C,
         phone.m1(),
-        &scalar(0x81),
+        EphemeralKeyPair::new(&C, scalar(0x81)).unwrap(),
         [2; 16],
         &hello(),
         &signer(&C, OTHER),

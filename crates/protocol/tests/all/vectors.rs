@@ -14,7 +14,9 @@ use latchkey_protocol::crypto::{
 };
 use latchkey_protocol::error::Error;
 use latchkey_protocol::framing;
-use latchkey_protocol::handshake::{self, Command, CredentialRef, LockHello, M3Request, M4};
+use latchkey_protocol::handshake::{
+    self, Command, CredentialRef, EphemeralKeyPair, LockHello, M3Request, M4,
+};
 use latchkey_protocol::ids::Operation;
 use latchkey_protocol::log::{self, BatchInput, LogAck, Record};
 use latchkey_protocol::remote_command::RemoteCommand;
@@ -112,13 +114,18 @@ fn build<C: Crypto>(c: &C, mode: &Mode) -> Value {
         status: handshake::STATUS_LOG_PENDING,
         cfg_ver: 3,
     };
-    let phone = handshake::initiate(c, scalar(PHONE_EPH), nonce_p, 0).unwrap();
+    let phone = handshake::initiate(
+        EphemeralKeyPair::new(c, scalar(PHONE_EPH)).unwrap(),
+        nonce_p,
+        0,
+    )
+    .unwrap();
     let m1 = phone.m1().to_vec();
     let mut m2 = [0u8; handshake::M2_LEN];
     let mut lock = handshake::respond(
         c,
         &m1,
-        &scalar(LOCK_EPH),
+        EphemeralKeyPair::new(c, scalar(LOCK_EPH)).unwrap(),
         nonce_l,
         &hello,
         &lock_key,
@@ -230,8 +237,7 @@ fn build<C: Crypto>(c: &C, mode: &Mode) -> Value {
 
     // Second session: the fast path (cached credential id only).
     let phone2 = handshake::initiate(
-        c,
-        scalar(PHONE_EPH + 1),
+        EphemeralKeyPair::new(c, scalar(PHONE_EPH + 1)).unwrap(),
         [0xa3; 16],
         handshake::M1_FLAG_FAST,
     )
@@ -241,7 +247,7 @@ fn build<C: Crypto>(c: &C, mode: &Mode) -> Value {
     let _lock2 = handshake::respond(
         c,
         &m1b,
-        &scalar(LOCK_EPH + 1),
+        EphemeralKeyPair::new(c, scalar(LOCK_EPH + 1)).unwrap(),
         [0xb4; 16],
         &hello,
         &lock_key,
