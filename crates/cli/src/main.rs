@@ -17,7 +17,11 @@ use latchkey_server::{Actor, App, Config, ConfigSources, FlagOverrides};
 use latchkey_store::OpenMode;
 
 #[derive(Parser)]
-#[command(name = "latchkey", version, about = "Latchkey: digital keys and access control")]
+#[command(
+    name = "latchkey",
+    version,
+    about = "Latchkey: digital keys and access control"
+)]
 struct Cli {
     #[command(flatten)]
     common: CommonArgs,
@@ -180,7 +184,10 @@ enum AuditCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -244,7 +251,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Migrate => {
             let config = load_config(&cli.common, &no_flags)?;
             let app = open_app(&config, OpenMode::Migrate).await?;
-            println!("database is at schema version {}", latchkey_store::latest_version());
+            println!(
+                "database is at schema version {}",
+                latchkey_store::latest_version()
+            );
             app.store.close().await;
             Ok(ExitCode::SUCCESS)
         }
@@ -308,7 +318,10 @@ async fn serve(common: &CommonArgs, args: &ServeArgs) -> anyhow::Result<ExitCode
         data_dir = ?config.data_dir,
         "latchkey is ready"
     );
-    eprintln!("Latchkey {} is ready at {url}/ (Ctrl-C to stop)", env!("CARGO_PKG_VERSION"));
+    eprintln!(
+        "Latchkey {} is ready at {url}/ (Ctrl-C to stop)",
+        env!("CARGO_PKG_VERSION")
+    );
     shutdown_signal().await;
     running.shutdown().await;
     Ok(ExitCode::SUCCESS)
@@ -387,7 +400,10 @@ async fn site(app: &App, command: SiteCommand) -> anyhow::Result<ExitCode> {
             let site = app
                 .create_site(&Actor::operator_cli(), org, &name, &time_zone)
                 .await?;
-            println!("site {} created ({}, {})", site.id, site.name, site.time_zone);
+            println!(
+                "site {} created ({}, {})",
+                site.id, site.name, site.time_zone
+            );
         }
         SiteCommand::List { org } => {
             for s in app.list_sites(org).await? {
@@ -429,7 +445,11 @@ async fn audit(app: &App, command: AuditCommand) -> anyhow::Result<ExitCode> {
                     }
                 }
             }
-            Ok(if all_ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+            Ok(if all_ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
         }
     }
 }

@@ -182,10 +182,10 @@ pub fn verify_chain(
                 Some(hash) if *hash != mark.hash => Some((mark.seq, Tamper::CheckpointMismatch)),
                 _ => None,
             };
-            if let Some(found) = finding {
-                if first_bad.is_none_or(|(seq, _)| found.0 < seq) {
-                    first_bad = Some(found);
-                }
+            if let Some(found) = finding
+                && first_bad.is_none_or(|(seq, _)| found.0 < seq)
+            {
+                first_bad = Some(found);
             }
         }
     }
@@ -233,7 +233,13 @@ mod tests {
     fn intact_chain_verifies() {
         let c = chain(5);
         let verdict = verify_chain(c.clone(), head_of(&c), &[]);
-        assert_eq!(verdict, ChainVerdict { events: 5, first_bad: None });
+        assert_eq!(
+            verdict,
+            ChainVerdict {
+                events: 5,
+                first_bad: None
+            }
+        );
     }
 
     #[test]

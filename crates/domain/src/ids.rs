@@ -81,7 +81,9 @@ pub struct InvalidId;
 impl<K> FromStr for Id<K> {
     type Err = InvalidId;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Uuid::parse_str(s).map(Self::from_uuid).map_err(|_| InvalidId)
+        Uuid::parse_str(s)
+            .map(Self::from_uuid)
+            .map_err(|_| InvalidId)
     }
 }
 impl<K> Serialize for Id<K> {

@@ -167,7 +167,10 @@ pub struct Site {
 pub fn parse_name(field: &'static str, raw: &str) -> Result<String, DomainError> {
     let name = raw.trim();
     if name.is_empty() {
-        return Err(DomainError::invalid(field, format!("{field} must not be empty")));
+        return Err(DomainError::invalid(
+            field,
+            format!("{field} must not be empty"),
+        ));
     }
     if name.chars().count() > MAX_NAME_CHARS {
         return Err(DomainError::invalid(
@@ -209,7 +212,10 @@ pub fn parse_email(field: &'static str, raw: &str) -> Result<String, DomainError
     }
     let (local, domain) = email.split_once('@').ok_or_else(bad)?;
     let labels_ok = domain.split('.').all(|label| {
-        !label.is_empty() && !label.starts_with('-') && !label.ends_with('-') && !label.contains('@')
+        !label.is_empty()
+            && !label.starts_with('-')
+            && !label.ends_with('-')
+            && !label.contains('@')
     });
     if local.is_empty() || local.len() > 64 || !domain.contains('.') || !labels_ok {
         return Err(bad());
@@ -236,7 +242,9 @@ pub fn parse_time_zone(raw: &str) -> Result<String, DomainError> {
         Ok(_) if !name.is_empty() => Ok(name.to_owned()),
         _ => Err(DomainError::invalid(
             "time_zone",
-            format!("unknown time zone {name:?}: use an IANA name such as Europe/Berlin or Asia/Tokyo"),
+            format!(
+                "unknown time zone {name:?}: use an IANA name such as Europe/Berlin or Asia/Tokyo"
+            ),
         )),
     }
 }
@@ -306,10 +314,7 @@ mod tests {
         let ended = suspended.terminate(7).unwrap();
         assert_eq!(ended.terminated_at_ms(), Some(7));
         assert_eq!(ended.suspend().unwrap_err().code, ErrorCode::TenantInactive);
-        assert_eq!(
-            OrgStatus::from_stored(ended.as_str(), Some(7)),
-            Some(ended)
-        );
+        assert_eq!(OrgStatus::from_stored(ended.as_str(), Some(7)), Some(ended));
         assert_eq!(OrgStatus::from_stored("terminated", None), None);
     }
 }

@@ -201,7 +201,9 @@ impl Config {
         for (key, value) in flag_pairs(&sources.flags)? {
             figment = figment.merge(Serialized::global(&key, value));
         }
-        let config: Config = figment.extract().map_err(|e| ConfigError(describe(e)))?;
+        let config: Config = figment
+            .extract()
+            .map_err(|e| ConfigError(describe(e, sources.file.as_deref())))?;
         config.validate()?;
         Ok(config)
     }
@@ -212,11 +214,21 @@ impl Config {
             if (lo..=hi).contains(&value) {
                 Ok(())
             } else {
-                Err(ConfigError(format!("{key} = {value} is out of range: allowed {lo} to {hi}")))
+                Err(ConfigError(format!(
+                    "{key} = {value} is out of range: allowed {lo} to {hi}"
+                )))
             }
         };
-        bounded("http.body_limit_bytes", self.http.body_limit_bytes, BODY_LIMIT_BOUNDS)?;
-        bounded("http.request_timeout_secs", self.http.request_timeout_secs, TIMEOUT_BOUNDS)?;
+        bounded(
+            "http.body_limit_bytes",
+            self.http.body_limit_bytes,
+            BODY_LIMIT_BOUNDS,
+        )?;
+        bounded(
+            "http.request_timeout_secs",
+            self.http.request_timeout_secs,
+            TIMEOUT_BOUNDS,
+        )?;
         bounded(
             "audit.checkpoint_interval_secs",
             self.audit.checkpoint_interval_secs,
@@ -234,10 +246,14 @@ impl Config {
         }
         match (&self.tls.cert, &self.tls.key, self.tls.self_signed) {
             (Some(_), None, _) => {
-                return Err(ConfigError("tls.cert is set but tls.key is not: give both PEM files".into()));
+                return Err(ConfigError(
+                    "tls.cert is set but tls.key is not: give both PEM files".into(),
+                ));
             }
             (None, Some(_), _) => {
-                return Err(ConfigError("tls.key is set but tls.cert is not: give both PEM files".into()));
+                return Err(ConfigError(
+                    "tls.key is set but tls.cert is not: give both PEM files".into(),
+                ));
             }
             (Some(_), Some(_), true) => {
                 return Err(ConfigError(
@@ -255,7 +271,9 @@ impl Config {
             )));
         }
         if self.log.level.trim().is_empty() {
-            return Err(ConfigError("log.level must not be empty (e.g. \"info\")".into()));
+            return Err(ConfigError(
+                "log.level must not be empty (e.g. \"info\")".into(),
+            ));
         }
         Ok(())
     }
@@ -275,14 +293,14 @@ impl Config {
     /// The database URL in effect (reading `database_url_file` if set).
     pub fn effective_database_url(&self) -> Result<String, ConfigError> {
         if let Some(path) = &self.database_url_file {
-            let text = std::fs::read_to_string(path).map_err(|e| {
-                ConfigError(format!("database_url_file {}: {e}", path.display()))
-            })?;
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| ConfigError(format!("database_url_file {}: {e}", path.display())))?;
             return Ok(text.trim().to_owned());
         }
-        Ok(self.database_url.clone().unwrap_or_else(|| {
-            format!("sqlite://{}", self.data_dir.join("latchkey.db").display())
-        }))
+        Ok(self
+            .database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("latchkey.db").display())))
     }
 
     /// The configuration as TOML with secrets replaced by `***`.
@@ -305,7 +323,9 @@ impl Config {
 /// Turns `LATCHKEY_*` variables into (key path, value) pairs: `LATCHKEY_HTTP__BODY_LIMIT_BYTES`
 /// → `http.body_limit_bytes`. A variable that names no configuration key is an error, so a typo
 /// is not silently ignored.
-fn env_pairs(vars: &[(String, String)]) -> Result<Vec<(String, figment::value::Value)>, ConfigError> {
+fn env_pairs(
+    vars: &[(String, String)],
+) -> Result<Vec<(String, figment::value::Value)>, ConfigError> {
     let known = known_keys();
     let mut pairs = Vec::new();
     for (name, raw) in vars {
@@ -345,7 +365,11 @@ fn known_keys() -> Vec<(String, bool)> {
         for (key, value) in map {
             match value {
                 serde_json::Value::Object(inner) => {
-                    keys.extend(inner.iter().map(|(k, v)| (format!("{key}.{k}"), textual(v))));
+                    keys.extend(
+                        inner
+                            .iter()
+                            .map(|(k, v)| (format!("{key}.{k}"), textual(v))),
+                    );
                 }
                 other => keys.push((key, textual(&other))),
             }
@@ -362,7 +386,7 @@ fn flag_pairs(flags: &FlagOverrides) -> Result<Vec<(String, serde_json::Value)>,
         .unwrap_or_default())
 }
 
-fn describe(error: figment::Error) -> String {
+fn describe(error: figment::Error, file: Option<&Path>) -> String {
     error
         .into_iter()
         .map(|e| {
@@ -371,11 +395,19 @@ fn describe(error: figment::Error) -> String {
             } else {
                 format!("key `{}`: ", e.path.join("."))
             };
-            let source = e
-                .metadata
-                .as_ref()
-                .map(|m| format!(" (from {})", m.name))
-                .unwrap_or_default();
+            let source = match (&e.metadata, file) {
+                (Some(m), _) if m.source.is_some() => {
+                    format!(
+                        " (from {} {})",
+                        m.name,
+                        m.source.as_ref().map(|s| s.to_string()).unwrap_or_default()
+                    )
+                }
+                // Figment names the provider ("TOML file") but not always the path: add it.
+                (_, Some(file)) => format!(" (in {})", file.display()),
+                (Some(m), None) => format!(" (from {})", m.name),
+                (None, None) => String::new(),
+            };
             format!("{key}{}{source}", e.kind)
         })
         .collect::<Vec<_>>()
@@ -420,7 +452,10 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -431,7 +466,10 @@ mod tests {
             config.effective_database_url().unwrap(),
             "sqlite://./latchkey-data/latchkey.db"
         );
-        assert_eq!(config.master_key_path(), PathBuf::from("./latchkey-data/master.key"));
+        assert_eq!(
+            config.master_key_path(),
+            PathBuf::from("./latchkey-data/master.key")
+        );
     }
 
     #[test]
@@ -441,7 +479,10 @@ mod tests {
         std::fs::write(&file, "data_dir = \"/from-file\"\nlisten = \"127.0.0.1:1000\"\n[http]\nrequest_timeout_secs = 5\n").unwrap();
         let sources = ConfigSources {
             file: Some(file.clone()),
-            env: env(&[("LATCHKEY_LISTEN", "127.0.0.1:2000"), ("LATCHKEY_HTTP__REQUEST_TIMEOUT_SECS", "7")]),
+            env: env(&[
+                ("LATCHKEY_LISTEN", "127.0.0.1:2000"),
+                ("LATCHKEY_HTTP__REQUEST_TIMEOUT_SECS", "7"),
+            ]),
             flags: FlagOverrides {
                 listen: Some("127.0.0.1:3000".parse().unwrap()),
                 ..FlagOverrides::default()
@@ -495,7 +536,10 @@ mod tests {
         })
         .unwrap_err()
         .to_string();
-        assert!(err.contains("http.body_limit_bytes") && err.contains("1024"), "{err}");
+        assert!(
+            err.contains("http.body_limit_bytes") && err.contains("1024"),
+            "{err}"
+        );
 
         let err = Config::load(&ConfigSources {
             env: env(&[("LATCHKEY_LISTEN", "not an address")]),
@@ -517,7 +561,10 @@ mod tests {
         })
         .unwrap_err()
         .to_string();
-        assert!(err.contains("loopback") && err.contains("--tls-cert"), "{err}");
+        assert!(
+            err.contains("loopback") && err.contains("--tls-cert"),
+            "{err}"
+        );
         let ok = Config::load(&ConfigSources {
             flags: FlagOverrides {
                 listen: Some("0.0.0.0:8443".parse().unwrap()),
@@ -534,13 +581,19 @@ mod tests {
         let config = Config::load(&ConfigSources {
             env: env(&[
                 ("LATCHKEY_MASTER_KEY", &"ab".repeat(32)),
-                ("LATCHKEY_DATABASE_URL", "postgres://app:hunter2@db:5432/latchkey"),
+                (
+                    "LATCHKEY_DATABASE_URL",
+                    "postgres://app:hunter2@db:5432/latchkey",
+                ),
             ]),
             ..ConfigSources::default()
         })
         .unwrap();
         let shown = config.redacted_toml();
-        assert!(!shown.contains("hunter2") && !shown.contains(&"ab".repeat(32)), "{shown}");
+        assert!(
+            !shown.contains("hunter2") && !shown.contains(&"ab".repeat(32)),
+            "{shown}"
+        );
         assert!(shown.contains("app:***@db"), "{shown}");
     }
 }

@@ -34,7 +34,9 @@ impl Listener {
     /// Loads TLS material and binds the configured address.
     pub fn bind(config: &Config) -> Result<Self, ServeError> {
         let tls = match (&config.tls.cert, &config.tls.key, config.tls.self_signed) {
-            (Some(cert), Some(key), _) => Some(tls::from_pem_files(cert, key).map_err(|e| ServeError(e.to_string()))?),
+            (Some(cert), Some(key), _) => {
+                Some(tls::from_pem_files(cert, key).map_err(|e| ServeError(e.to_string()))?)
+            }
             (_, _, true) => Some(tls::self_signed().map_err(|e| ServeError(e.to_string()))?),
             _ => None,
         };
@@ -84,11 +86,16 @@ pub fn start(listener: Listener, config: &Config, app: Arc<App>) -> Result<Runni
     let router = crate::web::router(app.clone(), &config.http, listener.tls.is_some());
     let service = router.into_make_service_with_connect_info::<SocketAddr>();
     let handle = Handle::new();
-    let scheme = if listener.tls.is_some() { "https" } else { "http" };
+    let scheme = if listener.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
     let server = match listener.tls {
         Some(tls) => {
-            let server = axum_server::from_tcp_rustls(listener.socket, RustlsConfig::from_config(tls))
-                .handle(handle.clone());
+            let server =
+                axum_server::from_tcp_rustls(listener.socket, RustlsConfig::from_config(tls))
+                    .handle(handle.clone());
             tokio::spawn(server.serve(service))
         }
         None => {

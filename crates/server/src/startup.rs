@@ -127,21 +127,21 @@ async fn open_with_key(
         )));
     };
 
-    if let (Backend::Sqlite, Some(false)) = (url.backend(), sqlite_exists) {
-        if let Some(path) = url.sqlite_path() {
-            let path = PathBuf::from(path);
-            if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-                ensure_dir(parent, created)?;
-            }
-            for suffix in ["", "-wal", "-shm"] {
-                created
-                    .sqlite_files
-                    .push(PathBuf::from(format!("{}{suffix}", path.display())));
-            }
-            // Create the file owner-only before SQLite opens it; SQLite gives its -wal and -shm
-            // files the same mode.
-            create_private_file(&path)?;
+    if let (Backend::Sqlite, Some(false), Some(path)) =
+        (url.backend(), sqlite_exists, url.sqlite_path())
+    {
+        let path = PathBuf::from(path);
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            ensure_dir(parent, created)?;
         }
+        for suffix in ["", "-wal", "-shm"] {
+            created
+                .sqlite_files
+                .push(PathBuf::from(format!("{}{suffix}", path.display())));
+        }
+        // Create the file owner-only before SQLite opens it; SQLite gives its -wal and -shm
+        // files the same mode.
+        create_private_file(&path)?;
     }
     let opened = Store::open(url, &master, clock, mode).await?;
     Ok((opened, created_key))
@@ -152,10 +152,12 @@ fn create_private_file(path: &Path) -> Result<(), StartError> {
     options.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options
-        .open(path)
-        .map(drop)
-        .map_err(|e| StartError::Io(format!("cannot create database file {}: {e}", path.display())))
+    options.open(path).map(drop).map_err(|e| {
+        StartError::Io(format!(
+            "cannot create database file {}: {e}",
+            path.display()
+        ))
+    })
 }
 
 fn ensure_dir(dir: &Path, created: &mut Created) -> Result<(), StartError> {

@@ -15,9 +15,19 @@ pub struct TlsError(pub String);
 /// Builds the server's TLS configuration from PEM files.
 pub fn from_pem_files(cert: &Path, key: &Path) -> Result<Arc<ServerConfig>, TlsError> {
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
-        .map_err(|e| TlsError(format!("cannot read certificate file {}: {e}", cert.display())))?
+        .map_err(|e| {
+            TlsError(format!(
+                "cannot read certificate file {}: {e}",
+                cert.display()
+            ))
+        })?
         .collect::<Result<_, _>>()
-        .map_err(|e| TlsError(format!("certificate file {} is not valid PEM: {e}", cert.display())))?;
+        .map_err(|e| {
+            TlsError(format!(
+                "certificate file {} is not valid PEM: {e}",
+                cert.display()
+            ))
+        })?;
     if certs.is_empty() {
         return Err(TlsError(format!(
             "certificate file {} holds no CERTIFICATE block: give the PEM certificate chain",
@@ -36,7 +46,11 @@ pub fn from_pem_files(cert: &Path, key: &Path) -> Result<Arc<ServerConfig>, TlsE
 /// A self-signed certificate for `localhost` and the loopback addresses, made in memory at each
 /// start: for evaluation only (browsers will warn).
 pub fn self_signed() -> Result<Arc<ServerConfig>, TlsError> {
-    let names = vec!["localhost".to_owned(), "127.0.0.1".to_owned(), "::1".to_owned()];
+    let names = vec![
+        "localhost".to_owned(),
+        "127.0.0.1".to_owned(),
+        "::1".to_owned(),
+    ];
     let certified = rcgen::generate_simple_self_signed(names)
         .map_err(|e| TlsError(format!("cannot generate a self-signed certificate: {e}")))?;
     let key = PrivateKeyDer::try_from(certified.key_pair.serialize_der())
@@ -44,14 +58,21 @@ pub fn self_signed() -> Result<Arc<ServerConfig>, TlsError> {
     build(vec![certified.cert.der().clone()], key)
 }
 
-fn build(certs: Vec<CertificateDer<'static>>, key: PrivateKeyDer<'static>) -> Result<Arc<ServerConfig>, TlsError> {
+fn build(
+    certs: Vec<CertificateDer<'static>>,
+    key: PrivateKeyDer<'static>,
+) -> Result<Arc<ServerConfig>, TlsError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut config = ServerConfig::builder_with_provider(provider)
         .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
         .map_err(|e| TlsError(e.to_string()))?
         .with_no_client_auth()
         .with_single_cert(certs, key)
-        .map_err(|e| TlsError(format!("certificate and key do not form a usable pair: {e}")))?;
+        .map_err(|e| {
+            TlsError(format!(
+                "certificate and key do not form a usable pair: {e}"
+            ))
+        })?;
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(Arc::new(config))
 }

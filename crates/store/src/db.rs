@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use latchkey_domain::Clock;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 
 use crate::error::{Result, StoreError};
 use crate::keyring::{Keyring, MasterKey};
@@ -75,7 +77,10 @@ impl StoreUrl {
 
     /// The SQLite file path, for SQLite URLs.
     pub fn sqlite_path(&self) -> Option<&str> {
-        let rest = self.url.strip_prefix("sqlite://").or_else(|| self.url.strip_prefix("sqlite:"))?;
+        let rest = self
+            .url
+            .strip_prefix("sqlite://")
+            .or_else(|| self.url.strip_prefix("sqlite:"))?;
         Some(rest.split('?').next().unwrap_or(rest))
     }
 }
@@ -182,6 +187,15 @@ impl Store {
             Backend::Postgres => {
                 let options = PgConnectOptions::from_str(&url.url)
                     .map_err(|e| StoreError::BadUrl(format!("{url}: {e}")))?;
+                // One direct connection first: an unreachable server or a bad password is
+                // reported at once, instead of after the pool's acquire timeout of retries.
+                sqlx::Connection::close(
+                    <sqlx::PgConnection as sqlx::Connection>::connect_with(&options)
+                        .await
+                        .map_err(|e| connect_error(url, e))?,
+                )
+                .await
+                .map_err(|e| connect_error(url, e))?;
                 let pool = PgPoolOptions::new()
                     .max_connections(16)
                     .acquire_timeout(Duration::from_secs(10))
@@ -357,13 +371,20 @@ impl Store {
                 ));
             }
         } else {
-            for row in tx.inner.fetch_all("PRAGMA integrity_check", args![]).await? {
+            for row in tx
+                .inner
+                .fetch_all("PRAGMA integrity_check", args![])
+                .await?
+            {
                 let line = row.text("integrity_check")?;
                 if line != "ok" {
                     problems.push(format!("integrity: {line}"));
                 }
             }
-            let broken = tx.inner.fetch_all("PRAGMA foreign_key_check", args![]).await?;
+            let broken = tx
+                .inner
+                .fetch_all("PRAGMA foreign_key_check", args![])
+                .await?;
             if !broken.is_empty() {
                 problems.push(format!("{} rows break foreign keys", broken.len()));
             }
@@ -436,7 +457,10 @@ impl Tx {
     pub(crate) async fn enter(&mut self, chain_key: &str) -> Result<()> {
         if self.inner.is_postgres() && self.scope.as_deref() != Some(chain_key) {
             self.inner
-                .execute("SELECT set_config('app.tenant_id', $1, true)", args![chain_key])
+                .execute(
+                    "SELECT set_config('app.tenant_id', $1, true)",
+                    args![chain_key],
+                )
                 .await?;
             self.scope = Some(chain_key.to_owned());
         }

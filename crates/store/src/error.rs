@@ -37,7 +37,9 @@ pub enum StoreError {
         detail: String,
     },
     /// The database needs migrations that were not run.
-    #[error("the database schema is at version {current}, this binary needs {latest}: run `latchkey migrate`")]
+    #[error(
+        "the database schema is at version {current}, this binary needs {latest}: run `latchkey migrate`"
+    )]
     SchemaBehind {
         /// Version in the database.
         current: i64,
@@ -51,7 +53,9 @@ pub enum StoreError {
     )]
     MasterKeyMismatch,
     /// Sealed data failed to decrypt (moved, altered, or another tenant's).
-    #[error("sealed data in {what} failed authentication (altered, moved between rows, or wrong key)")]
+    #[error(
+        "sealed data in {what} failed authentication (altered, moved between rows, or wrong key)"
+    )]
     Unseal {
         /// Which column.
         what: String,

@@ -66,7 +66,10 @@ impl MasterKey {
         let text = text.trim();
         let mut key = Zeroizing::new([0u8; 32]);
         hex::decode_to_slice(text, key.as_mut()).map_err(|_| {
-            KeyError::BadFormat(format!("{} characters that are not 64 hex digits", text.len()))
+            KeyError::BadFormat(format!(
+                "{} characters that are not 64 hex digits",
+                text.len()
+            ))
         })?;
         Ok(Self(key))
     }
@@ -153,7 +156,13 @@ fn seal_with(key: &[u8; 32], plaintext: &[u8], aad: &[u8]) -> Vec<u8> {
     let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
     let mut out = nonce.to_vec();
     // Encryption fails only for messages longer than the AEAD's 2^38-byte limit.
-    if let Ok(ct) = cipher.encrypt(&nonce, Payload { msg: plaintext, aad }) {
+    if let Ok(ct) = cipher.encrypt(
+        &nonce,
+        Payload {
+            msg: plaintext,
+            aad,
+        },
+    ) {
         out.extend_from_slice(&ct);
     }
     out
@@ -336,7 +345,13 @@ impl Keyring {
         (keys, wrapped)
     }
 
-    fn wrap(&self, tenant: TenantId, purpose: KeyPurpose, version: i64, key: &[u8; 32]) -> WrappedKey {
+    fn wrap(
+        &self,
+        tenant: TenantId,
+        purpose: KeyPurpose,
+        version: i64,
+        key: &[u8; 32],
+    ) -> WrappedKey {
         WrappedKey {
             tenant,
             purpose,
@@ -462,8 +477,14 @@ mod tests {
         let ring = Keyring::new(&MasterKey::generate());
         let (a, _) = ring.generate_tenant_keys(TenantId::generate());
         let (b, _) = ring.generate_tenant_keys(TenantId::generate());
-        assert_eq!(a.blind_index("email", "x@y.z"), a.blind_index("email", "x@y.z"));
-        assert_ne!(a.blind_index("email", "x@y.z"), b.blind_index("email", "x@y.z"));
+        assert_eq!(
+            a.blind_index("email", "x@y.z"),
+            a.blind_index("email", "x@y.z")
+        );
+        assert_ne!(
+            a.blind_index("email", "x@y.z"),
+            b.blind_index("email", "x@y.z")
+        );
     }
 
     #[test]
@@ -471,6 +492,9 @@ mod tests {
         assert!(MasterKey::from_hex("abc").is_err());
         assert!(MasterKey::from_hex(&"g".repeat(64)).is_err());
         assert!(MasterKey::from_hex(&"0".repeat(64)).is_ok());
-        assert_eq!(format!("{:?}", MasterKey::generate()), "MasterKey(redacted)");
+        assert_eq!(
+            format!("{:?}", MasterKey::generate()),
+            "MasterKey(redacted)"
+        );
     }
 }

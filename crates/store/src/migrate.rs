@@ -110,7 +110,11 @@ pub(crate) fn check_applied(applied: &[AppliedMigration], postgres: bool) -> Res
             Some(m) if m.checksum(postgres) != done.checksum => {
                 return Err(StoreError::MigrationMismatch {
                     version: done.version,
-                    detail: format!("checksum {} ≠ expected {}", done.checksum, m.checksum(postgres)),
+                    detail: format!(
+                        "checksum {} ≠ expected {}",
+                        done.checksum,
+                        m.checksum(postgres)
+                    ),
                 });
             }
             Some(_) => {}

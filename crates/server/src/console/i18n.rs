@@ -47,7 +47,11 @@ impl Lang {
                 continue;
             };
             let weight = pieces
-                .find_map(|p| p.trim().strip_prefix("q=").and_then(|q| q.parse::<f32>().ok()))
+                .find_map(|p| {
+                    p.trim()
+                        .strip_prefix("q=")
+                        .and_then(|q| q.parse::<f32>().ok())
+                })
                 .unwrap_or(1.0);
             if best.is_none_or(|(w, _)| weight > w) {
                 best = Some((weight, lang));
@@ -107,8 +111,14 @@ mod tests {
     #[test]
     fn accept_language_picks_the_preferred_supported_language() {
         let h = |s: &'static str| HeaderValue::from_static(s);
-        assert_eq!(Lang::from_accept_language(Some(&h("ja-JP,ja;q=0.9,en;q=0.8"))), Lang::Ja);
-        assert_eq!(Lang::from_accept_language(Some(&h("fr-FR, en;q=0.5, ja;q=0.7"))), Lang::Ja);
+        assert_eq!(
+            Lang::from_accept_language(Some(&h("ja-JP,ja;q=0.9,en;q=0.8"))),
+            Lang::Ja
+        );
+        assert_eq!(
+            Lang::from_accept_language(Some(&h("fr-FR, en;q=0.5, ja;q=0.7"))),
+            Lang::Ja
+        );
         assert_eq!(Lang::from_accept_language(Some(&h("de"))), Lang::En);
         assert_eq!(Lang::from_accept_language(None), Lang::En);
     }

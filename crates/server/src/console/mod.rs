@@ -3,12 +3,12 @@
 
 mod i18n;
 
+use askama::Template;
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
-use askama::Template;
 use latchkey_domain::time::rfc3339_utc;
 use serde::Deserialize;
 use sha2::Digest as _;
@@ -18,15 +18,57 @@ pub use i18n::{Lang, Messages};
 
 use crate::web::WebState;
 
-const STYLESHEET: &str = include_str!("../../assets/console.css");
+/// A static file compiled into the binary.
+struct Asset {
+    stem: &'static str,
+    extension: &'static str,
+    content_type: &'static str,
+    body: &'static str,
+}
 
-/// `/assets/console-<hash>.css`: the content hash in the name lets browsers cache it forever.
-pub fn stylesheet_path() -> &'static str {
-    static PATH: OnceLock<String> = OnceLock::new();
-    PATH.get_or_init(|| {
-        let digest = sha2::Sha256::digest(STYLESHEET.as_bytes());
-        format!("/assets/console-{}.css", hex::encode(digest.get(..6).unwrap_or_default()))
+const STYLESHEET: Asset = Asset {
+    stem: "console",
+    extension: "css",
+    content_type: "text/css; charset=utf-8",
+    body: include_str!("../../assets/console.css"),
+};
+
+const ICON: Asset = Asset {
+    stem: "icon",
+    extension: "svg",
+    content_type: "image/svg+xml",
+    body: include_str!("../../assets/icon.svg"),
+};
+
+impl Asset {
+    /// `/assets/<stem>-<hash>.<ext>`: the content hash in the name lets browsers cache it forever.
+    fn versioned_path(&self) -> String {
+        let digest = sha2::Sha256::digest(self.body.as_bytes());
+        let hash = hex::encode(digest.get(..6).unwrap_or_default());
+        format!("/assets/{}-{hash}.{}", self.stem, self.extension)
+    }
+}
+
+fn asset_paths() -> &'static [(String, &'static Asset); 2] {
+    static PATHS: OnceLock<[(String, &'static Asset); 2]> = OnceLock::new();
+    PATHS.get_or_init(|| {
+        [
+            (STYLESHEET.versioned_path(), &STYLESHEET),
+            (ICON.versioned_path(), &ICON),
+        ]
     })
+}
+
+/// The stylesheet's versioned path.
+pub fn stylesheet_path() -> &'static str {
+    let [(css, _), _] = asset_paths();
+    css
+}
+
+/// The icon's versioned path (linked from every page, so browsers do not ask for /favicon.ico).
+pub fn icon_path() -> &'static str {
+    let [_, (icon, _)] = asset_paths();
+    icon
 }
 
 #[derive(Template)]
@@ -34,6 +76,7 @@ pub fn stylesheet_path() -> &'static str {
 struct LandingPage<'a> {
     t: &'a Messages,
     stylesheet: &'a str,
+    icon: &'a str,
     database_ready: bool,
     backend: &'a str,
     version: &'a str,
@@ -45,6 +88,7 @@ struct LandingPage<'a> {
 struct NotFoundPage<'a> {
     t: &'a Messages,
     stylesheet: &'a str,
+    icon: &'a str,
 }
 
 /// `?lang=ja` overrides the browser's preference for this page.
@@ -57,14 +101,18 @@ fn render(template: &impl Template, status: StatusCode, lang: Lang) -> Response 
     match template.render() {
         Ok(html) => {
             let mut response = (status, Html(html)).into_response();
-            response
-                .headers_mut()
-                .insert(header::CONTENT_LANGUAGE, HeaderValue::from_static(lang.code()));
+            response.headers_mut().insert(
+                header::CONTENT_LANGUAGE,
+                HeaderValue::from_static(lang.code()),
+            );
             response
         }
         Err(e) => {
             tracing::error!(error = %e, "template failed to render");
-            (StatusCode::INTERNAL_SERVER_ERROR, Html("<!doctype html><title>Error</title><p>Internal error</p>".to_owned()))
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                Html("<!doctype html><title>Error</title><p>Internal error</p>".to_owned()),
+            )
                 .into_response()
         }
     }
@@ -76,11 +124,16 @@ fn negotiate(query: Option<&str>, headers: &HeaderMap) -> Lang {
         .unwrap_or_else(|| Lang::from_accept_language(headers.get(header::ACCEPT_LANGUAGE)))
 }
 
-async fn landing(State(state): State<WebState>, Query(query): Query<LangQuery>, headers: HeaderMap) -> Response {
+async fn landing(
+    State(state): State<WebState>,
+    Query(query): Query<LangQuery>,
+    headers: HeaderMap,
+) -> Response {
     let lang = negotiate(query.lang.as_deref(), &headers);
     let page = LandingPage {
         t: Messages::get(lang),
         stylesheet: stylesheet_path(),
+        icon: icon_path(),
         database_ready: state.app.store.ready().await.is_ok(),
         backend: state.app.store.backend().as_str(),
         version: env!("CARGO_PKG_VERSION"),
@@ -99,6 +152,7 @@ pub(crate) async fn not_found(uri: axum::http::Uri, headers: HeaderMap) -> Respo
         &NotFoundPage {
             t: Messages::get(lang),
             stylesheet: stylesheet_path(),
+            icon: icon_path(),
         },
         StatusCode::NOT_FOUND,
         lang,
@@ -106,15 +160,16 @@ pub(crate) async fn not_found(uri: axum::http::Uri, headers: HeaderMap) -> Respo
 }
 
 async fn asset(Path(name): Path<String>) -> Response {
-    if format!("/assets/{name}") != stylesheet_path() {
+    let wanted = format!("/assets/{name}");
+    let Some((_, asset)) = asset_paths().iter().find(|(path, _)| *path == wanted) else {
         return crate::web::problem::not_found().await.into_response();
-    }
+    };
     (
         [
-            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CONTENT_TYPE, asset.content_type),
             (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
         ],
-        STYLESHEET,
+        asset.body,
     )
         .into_response()
 }

@@ -84,7 +84,8 @@ impl App {
         actor: &Actor,
         id: OrgId,
     ) -> Result<Organisation, ServiceError> {
-        self.change_status(actor, id, "org_suspended", OrgStatus::suspend).await
+        self.change_status(actor, id, "org_suspended", OrgStatus::suspend)
+            .await
     }
 
     /// Resumes a suspended organisation; audited as `org_resumed`.
@@ -93,7 +94,8 @@ impl App {
         actor: &Actor,
         id: OrgId,
     ) -> Result<Organisation, ServiceError> {
-        self.change_status(actor, id, "org_resumed", OrgStatus::resume).await
+        self.change_status(actor, id, "org_resumed", OrgStatus::resume)
+            .await
     }
 
     async fn change_status(

@@ -28,7 +28,10 @@ impl App {
         if org.status != OrgStatus::Active {
             return Err(DomainError::new(
                 ErrorCode::TenantInactive,
-                format!("the organisation is {}; resume it before making changes", org.status.as_str()),
+                format!(
+                    "the organisation is {}; resume it before making changes",
+                    org.status.as_str()
+                ),
             )
             .into());
         }

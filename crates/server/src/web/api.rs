@@ -24,7 +24,9 @@ pub struct Meta {
 /// Server version and time.
 #[utoipa::path(get, path = "/api/v1/meta", tag = "meta",
     responses((status = 200, description = "Server version and time", body = Meta)))]
-pub(crate) async fn meta(axum::extract::State(state): axum::extract::State<WebState>) -> axum::Json<Meta> {
+pub(crate) async fn meta(
+    axum::extract::State(state): axum::extract::State<WebState>,
+) -> axum::Json<Meta> {
     axum::Json(Meta {
         version: env!("CARGO_PKG_VERSION"),
         api: "v1",

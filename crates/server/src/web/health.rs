@@ -36,17 +36,21 @@ pub(crate) async fn readyz(State(state): State<WebState>) -> Response {
         Ok(()) => axum::Json(Health { status: "ok" }).into_response(),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");
-            Problem::new(ErrorCode::Unavailable, "the database is not ready; see the server log")
-                .into_response()
+            Problem::new(
+                ErrorCode::Unavailable,
+                "the database is not ready; see the server log",
+            )
+            .into_response()
         }
     }
 }
 
 /// Prometheus metrics.
 pub(crate) async fn metrics(State(state): State<WebState>) -> Response {
-    let text = state
-        .metrics
-        .render(state.app.store.pool_stats(), state.app.store.backend().as_str());
+    let text = state.metrics.render(
+        state.app.store.pool_stats(),
+        state.app.store.backend().as_str(),
+    );
     let mut response = (StatusCode::OK, text).into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,

@@ -63,16 +63,25 @@ impl Metrics {
             "latchkey_build_info{{version=\"{}\",backend=\"{backend}\"}} 1",
             env!("CARGO_PKG_VERSION")
         );
-        let _ = writeln!(out, "# HELP latchkey_db_pool_connections Open database connections.");
+        let _ = writeln!(
+            out,
+            "# HELP latchkey_db_pool_connections Open database connections."
+        );
         let _ = writeln!(out, "# TYPE latchkey_db_pool_connections gauge");
         let _ = writeln!(out, "latchkey_db_pool_connections {}", pool.0);
-        let _ = writeln!(out, "# HELP latchkey_db_pool_idle_connections Idle database connections.");
+        let _ = writeln!(
+            out,
+            "# HELP latchkey_db_pool_idle_connections Idle database connections."
+        );
         let _ = writeln!(out, "# TYPE latchkey_db_pool_idle_connections gauge");
         let _ = writeln!(out, "latchkey_db_pool_idle_connections {}", pool.1);
         let Ok(inner) = self.inner.lock() else {
             return out;
         };
-        let _ = writeln!(out, "# HELP latchkey_http_requests_total HTTP requests by route and status.");
+        let _ = writeln!(
+            out,
+            "# HELP latchkey_http_requests_total HTTP requests by route and status."
+        );
         let _ = writeln!(out, "# TYPE latchkey_http_requests_total counter");
         for ((method, route, status), n) in &inner.requests {
             let _ = writeln!(
@@ -81,8 +90,14 @@ impl Metrics {
                 escape(route)
             );
         }
-        let _ = writeln!(out, "# HELP latchkey_http_request_duration_seconds HTTP request latency by route.");
-        let _ = writeln!(out, "# TYPE latchkey_http_request_duration_seconds histogram");
+        let _ = writeln!(
+            out,
+            "# HELP latchkey_http_request_duration_seconds HTTP request latency by route."
+        );
+        let _ = writeln!(
+            out,
+            "# TYPE latchkey_http_request_duration_seconds histogram"
+        );
         for (route, h) in &inner.latency {
             let route = escape(route);
             for (bound, count) in BUCKETS_SECS.iter().zip(h.counts.iter()) {
@@ -96,15 +111,26 @@ impl Metrics {
                 "latchkey_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"+Inf\"}} {}",
                 h.count
             );
-            let _ = writeln!(out, "latchkey_http_request_duration_seconds_sum{{route=\"{route}\"}} {}", h.sum_secs);
-            let _ = writeln!(out, "latchkey_http_request_duration_seconds_count{{route=\"{route}\"}} {}", h.count);
+            let _ = writeln!(
+                out,
+                "latchkey_http_request_duration_seconds_sum{{route=\"{route}\"}} {}",
+                h.sum_secs
+            );
+            let _ = writeln!(
+                out,
+                "latchkey_http_request_duration_seconds_count{{route=\"{route}\"}} {}",
+                h.count
+            );
         }
         out
     }
 }
 
 fn escape(label: &str) -> String {
-    label.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+    label
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
 }
 
 #[cfg(test)]
@@ -117,7 +143,9 @@ mod tests {
         m.record_request("GET", "/healthz", 200, Duration::from_millis(3));
         m.record_request("GET", "/healthz", 200, Duration::from_millis(30));
         let text = m.render((2, 1), "sqlite");
-        assert!(text.contains("latchkey_http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"} 2"));
+        assert!(text.contains(
+            "latchkey_http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"} 2"
+        ));
         assert!(text.contains("le=\"0.005\"} 1"));
         assert!(text.contains("le=\"0.05\"} 2"));
         assert!(text.contains("le=\"+Inf\"} 2"));

@@ -51,6 +51,12 @@ pub fn router(app: Arc<App>, http: &HttpConfig, tls: bool) -> Router {
             Duration::from_secs(http.request_timeout_secs),
         ))
         .layer(axum::middleware::from_fn(problem::normalise_errors))
-        .layer(axum::middleware::from_fn_with_state(tls, middleware::security_headers))
-        .layer(axum::middleware::from_fn_with_state(metrics, middleware::observe))
+        .layer(axum::middleware::from_fn_with_state(
+            tls,
+            middleware::security_headers,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            metrics,
+            middleware::observe,
+        ))
 }

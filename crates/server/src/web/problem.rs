@@ -158,7 +158,12 @@ pub(crate) async fn normalise_errors(request: Request, next: Next) -> Response {
     let (parts, body) = response.into_parts();
     let original = axum::body::to_bytes(body, MAX_DETAIL_BYTES * 4)
         .await
-        .map(|b| String::from_utf8_lossy(&b).chars().take(MAX_DETAIL_BYTES).collect::<String>())
+        .map(|b| {
+            String::from_utf8_lossy(&b)
+                .chars()
+                .take(MAX_DETAIL_BYTES)
+                .collect::<String>()
+        })
         .unwrap_or_default();
     let code = code_for_status(status);
     let detail = if original.trim().is_empty() || status.is_server_error() {
@@ -190,5 +195,8 @@ fn default_detail(code: ErrorCode) -> &'static str {
 
 /// Answers unknown paths.
 pub(crate) async fn not_found() -> ApiError {
-    ApiError(Problem::new(ErrorCode::NotFound, default_detail(ErrorCode::NotFound)))
+    ApiError(Problem::new(
+        ErrorCode::NotFound,
+        default_detail(ErrorCode::NotFound),
+    ))
 }

@@ -104,7 +104,10 @@ impl Tx {
         self.enter(&key).await?;
         let row = self
             .inner
-            .fetch_optional("SELECT seq, hash FROM audit_heads WHERE tenant_id = $1", args![key])
+            .fetch_optional(
+                "SELECT seq, hash FROM audit_heads WHERE tenant_id = $1",
+                args![key],
+            )
             .await?;
         row.map(|r| {
             Ok(ChainMark {
@@ -140,7 +143,11 @@ impl Tx {
 }
 
 impl AuditRepo for Tx {
-    async fn append_audit(&mut self, chain: AuditChain, event: NewAuditEvent) -> Result<AuditRecord> {
+    async fn append_audit(
+        &mut self,
+        chain: AuditChain,
+        event: NewAuditEvent,
+    ) -> Result<AuditRecord> {
         let key = chain.storage_key();
         self.enter(&key).await?;
         self.inner
@@ -226,7 +233,11 @@ impl AuditRepo for Tx {
             .collect()
     }
 
-    async fn write_checkpoint(&mut self, chain: AuditChain, at_ms: i64) -> Result<Option<Checkpoint>> {
+    async fn write_checkpoint(
+        &mut self,
+        chain: AuditChain,
+        at_ms: i64,
+    ) -> Result<Option<Checkpoint>> {
         let Some(mark) = self.audit_head(chain).await? else {
             return Ok(None);
         };
@@ -297,17 +308,21 @@ impl Store {
         let mut bad_signature: Option<i64> = None;
         for checkpoint in tx.checkpoints(chain).await? {
             let message = checkpoint_message(chain, checkpoint.mark, checkpoint.at_ms);
-            if self.keyring().verify_checkpoint(&message, &checkpoint.signature) {
+            if self
+                .keyring()
+                .verify_checkpoint(&message, &checkpoint.signature)
+            {
                 good.push(checkpoint.mark);
             } else {
-                bad_signature = Some(bad_signature.map_or(checkpoint.mark.seq, |s| s.min(checkpoint.mark.seq)));
+                bad_signature =
+                    Some(bad_signature.map_or(checkpoint.mark.seq, |s| s.min(checkpoint.mark.seq)));
             }
         }
         let mut verdict = verify_chain(records, head, &good);
-        if let Some(seq) = bad_signature {
-            if verdict.first_bad.is_none_or(|(first, _)| seq < first) {
-                verdict.first_bad = Some((seq, Tamper::BadCheckpointSignature));
-            }
+        if let Some(seq) = bad_signature
+            && verdict.first_bad.is_none_or(|(first, _)| seq < first)
+        {
+            verdict.first_bad = Some((seq, Tamper::BadCheckpointSignature));
         }
         Ok(verdict)
     }

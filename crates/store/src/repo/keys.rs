@@ -37,13 +37,19 @@ impl Tx {
                 wrapped: row.bytes("wrapped")?,
             });
         }
-        self.keyring.load(tenant, &stored).ok_or(StoreError::Unseal {
-            what: format!("tenant_keys of {tenant}"),
-        })
+        self.keyring
+            .load(tenant, &stored)
+            .ok_or(StoreError::Unseal {
+                what: format!("tenant_keys of {tenant}"),
+            })
     }
 
     /// Stores a new tenant's wrapped keys.
-    pub(crate) async fn insert_tenant_keys(&mut self, keys: &[WrappedKey], now_ms: i64) -> Result<()> {
+    pub(crate) async fn insert_tenant_keys(
+        &mut self,
+        keys: &[WrappedKey],
+        now_ms: i64,
+    ) -> Result<()> {
         for key in keys {
             self.enter(&key.tenant.to_string()).await?;
             self.inner

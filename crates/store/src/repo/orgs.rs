@@ -25,9 +25,15 @@ fn cell<'a>(column: &'a str, row_id: &'a str) -> Cell<'a> {
 /// Organisation storage.
 pub trait OrganisationRepo {
     /// Creates an organisation and its encryption keys.
-    fn insert_organisation(&mut self, org: &Organisation) -> impl Future<Output = Result<()>> + Send;
+    fn insert_organisation(
+        &mut self,
+        org: &Organisation,
+    ) -> impl Future<Output = Result<()>> + Send;
     /// One organisation, or `None`.
-    fn organisation(&mut self, id: OrgId) -> impl Future<Output = Result<Option<Organisation>>> + Send;
+    fn organisation(
+        &mut self,
+        id: OrgId,
+    ) -> impl Future<Output = Result<Option<Organisation>>> + Send;
     /// All organisations, oldest first (platform operators).
     fn organisations(&mut self) -> impl Future<Output = Result<Vec<Organisation>>> + Send;
     /// Finds organisations whose contact e-mail is exactly `email` (via each tenant's blind index).
@@ -46,10 +52,13 @@ const COLUMNS: &str = "id, name_sealed, contact_email_sealed, seat_limit, status
                        created_at_ms, version";
 
 fn open_text(keys: &TenantKeys, column: &str, id: &str, sealed: &[u8]) -> Result<String> {
-    let plain = keys.open(cell(column, id), sealed).ok_or_else(|| StoreError::Unseal {
-        what: format!("{TABLE}.{column} of {id}"),
-    })?;
-    String::from_utf8(plain).map_err(|_| StoreError::Corrupt(format!("{TABLE}.{column} of {id}: not UTF-8")))
+    let plain = keys
+        .open(cell(column, id), sealed)
+        .ok_or_else(|| StoreError::Unseal {
+            what: format!("{TABLE}.{column} of {id}"),
+        })?;
+    String::from_utf8(plain)
+        .map_err(|_| StoreError::Corrupt(format!("{TABLE}.{column} of {id}: not UTF-8")))
 }
 
 impl Tx {
@@ -113,7 +122,11 @@ impl OrganisationRepo for Tx {
 
     async fn organisation(&mut self, id: OrgId) -> Result<Option<Organisation>> {
         let sql = format!("SELECT {COLUMNS} FROM organisations WHERE id = $1");
-        match self.inner.fetch_optional(&sql, args![id.to_string()]).await? {
+        match self
+            .inner
+            .fetch_optional(&sql, args![id.to_string()])
+            .await?
+        {
             Some(row) => Ok(Some(self.decode_organisation(row).await?)),
             None => Ok(None),
         }
@@ -133,7 +146,10 @@ impl OrganisationRepo for Tx {
         // Each tenant's blind index has its own key, so the lookup computes the index per tenant.
         let rows = self
             .inner
-            .fetch_all("SELECT id, contact_email_bidx FROM organisations ORDER BY id", args![])
+            .fetch_all(
+                "SELECT id, contact_email_bidx FROM organisations ORDER BY id",
+                args![],
+            )
             .await?;
         let wanted = normalised_email(email);
         let mut out = Vec::new();
@@ -143,10 +159,10 @@ impl OrganisationRepo for Tx {
                 .parse()
                 .map_err(|_| StoreError::Corrupt("organisation id".into()))?;
             let keys = self.tenant_keys(id).await?;
-            if keys.blind_index("email", &wanted) == row.bytes("contact_email_bidx")? {
-                if let Some(org) = self.organisation(id).await? {
-                    out.push(org);
-                }
+            if keys.blind_index("email", &wanted) == row.bytes("contact_email_bidx")?
+                && let Some(org) = self.organisation(id).await?
+            {
+                out.push(org);
             }
         }
         Ok(out)

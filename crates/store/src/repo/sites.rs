@@ -12,9 +12,17 @@ use crate::sql::{Row, args};
 /// Site storage; every call is scoped to one tenant.
 pub trait SiteRepo {
     /// Adds a site to the tenant.
-    fn insert_site(&mut self, tenant: TenantId, site: &Site) -> impl Future<Output = Result<()>> + Send;
+    fn insert_site(
+        &mut self,
+        tenant: TenantId,
+        site: &Site,
+    ) -> impl Future<Output = Result<()>> + Send;
     /// One site of the tenant, or `None` (also when it belongs to another tenant).
-    fn site(&mut self, tenant: TenantId, id: SiteId) -> impl Future<Output = Result<Option<Site>>> + Send;
+    fn site(
+        &mut self,
+        tenant: TenantId,
+        id: SiteId,
+    ) -> impl Future<Output = Result<Option<Site>>> + Send;
     /// The tenant's sites, oldest first.
     fn sites(&mut self, tenant: TenantId) -> impl Future<Output = Result<Vec<Site>>> + Send;
 }

@@ -1,0 +1,347 @@
+//! The HTTP surface of the real server: health, readiness, metrics, OpenAPI, problem+json errors,
+//! security headers, request ids, body limits, TLS, the console shell, and garbage everywhere.
+
+use latchkey_testkit::{TestDb, TestServer};
+use reqwest::{Method, StatusCode};
+
+on_both_backends!(server_is_live_and_ready);
+
+async fn server_is_live_and_ready(db: TestDb) -> anyhow::Result<()> {
+    let server = TestServer::start(db).await?;
+    for path in ["/healthz", "/readyz"] {
+        let response = server.client.get(server.url(path)).send().await?;
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        let body: serde_json::Value = response.json().await?;
+        assert_eq!(body["status"], "ok");
+    }
+    server.shutdown().await;
+    Ok(())
+}
+
+async fn sqlite_server() -> anyhow::Result<TestServer> {
+    TestServer::start(TestDb::sqlite()?).await
+}
+
+#[tokio::test]
+async fn errors_are_problem_json_with_the_request_id() -> anyhow::Result<()> {
+    let server = sqlite_server().await?;
+    let response = server
+        .client
+        .get(server.url("/api/v1/no-such-thing"))
+        .send()
+        .await?;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
+    let request_id = response.headers()["x-request-id"].to_str()?.to_owned();
+    let body: serde_json::Value = response.json().await?;
+    assert_eq!(body["code"], "not_found");
+    assert_eq!(body["status"], 404);
+    assert_eq!(body["request_id"], request_id.as_str());
+    assert!(body["type"].as_str().unwrap().ends_with("/not_found"));
+
+    let response = server
+        .client
+        .delete(server.url("/api/v1/meta"))
+        .send()
+        .await?;
+    assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+    let body: serde_json::Value = response.json().await?;
+    assert_eq!(body["code"], "method_not_allowed");
+    server.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn well_formed_client_request_ids_are_kept_and_others_replaced() -> anyhow::Result<()> {
+    let server = sqlite_server().await?;
+    let kept = server
+        .client
+        .get(server.url("/healthz"))
+        .header("x-request-id", "lb-1234")
+        .send()
+        .await?;
+    assert_eq!(kept.headers()["x-request-id"], "lb-1234");
+    let replaced = server
+        .client
+        .get(server.url("/healthz"))
+        .header("x-request-id", "evil\tINFO forged line")
+        .send()
+        .await?;
+    assert_ne!(replaced.headers()["x-request-id"], "evil\tINFO forged line");
+    server.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn every_response_carries_the_security_headers() -> anyhow::Result<()> {
+    let server = sqlite_server().await?;
+    for path in ["/", "/healthz", "/api/v1/meta", "/nope", "/api/v1/nope"] {
+        let response = server.client.get(server.url(path)).send().await?;
+        let h = response.headers();
+        let csp = h["content-security-policy"].to_str()?;
+        assert!(
+            csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'self'"),
+            "{path}: {csp}"
+        );
+        assert!(!csp.contains("unsafe-inline"), "{path}");
+        assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(h["referrer-policy"], "no-referrer", "{path}");
+        assert_eq!(h["cache-control"], "no-store", "{path}");
+        assert!(
+            h.get("strict-transport-security").is_none(),
+            "no HSTS over plain HTTP"
+        );
+    }
+    server.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn tls_serves_https_with_hsts() -> anyhow::Result<()> {
+    let server = TestServer::start_with(TestDb::sqlite()?, |c| c.tls.self_signed = true).await?;
+    assert!(server.base.starts_with("https://"));
+    let response = server.client.get(server.url("/healthz")).send().await?;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(
+        response.headers()["strict-transport-security"]
+            .to_str()?
+            .contains("max-age=")
+    );
+    // Plain HTTP to the TLS port does not get a page.
+    let plain = reqwest::Client::new()
+        .get(server.base.replace("https://", "http://") + "/healthz")
+        .send()
+        .await;
+    assert!(plain.map(|r| r.status() != StatusCode::OK).unwrap_or(true));
+    server.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_and_status() -> anyhow::Result<()> {
+    let server = sqlite_server().await?;
+    server.client.get(server.url("/healthz")).send().await?;
+    server.client.get(server.url("/api/v1/zzz")).send().await?;
+    let text = server
+        .client
+        .get(server.url("/metrics"))
+        .send()
+        .await?
+        .text()
+        .await?;
+    assert!(
+        text.contains(
+            "latchkey_http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"} 1"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("route=\"unmatched\",status=\"404\"} 1"),
+        "{text}"
+    );
+    assert!(text.contains(
+        "latchkey_http_request_duration_seconds_bucket{route=\"/healthz\",le=\"+Inf\"} 1"
+    ));
+    assert!(text.contains("latchkey_build_info{version="));
+    assert!(text.contains("latchkey_db_pool_connections "));
+    server.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn openapi_document_is_3_1_and_lists_the_api() -> anyhow::Result<()> {
+    let server = sqlite_server().await?;
+    let doc: serde_json::Value = server
+        .client
+        .get(server.url("/api/v1/openapi.json"))
+        .send()
+        .await?
+        .json()
+        .await?;
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+    assert!(doc["paths"]["/api/v1/meta"]["get"].is_object());
+    assert!(doc["paths"]["/readyz"]["get"]["responses"]["503"].is_object());
+    assert!(doc["components"]["schemas"]["Problem"].is_object());
+    let meta: serde_json::Value = server
+        .client
+        .get(server.url("/api/v1/meta"))
+        .send()
+        .await?
+        .json()
+        .await?;
+    assert_eq!(
+        meta["server_time"], "2026-11-29T09:00:00Z",
+        "time comes from the injected clock"
+    );
+    server.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn oversized_bodies_get_413_problem_json() -> anyhow::Result<()> {
+    let server =
+        TestServer::start_with(TestDb::sqlite()?, |c| c.http.body_limit_bytes = 4096).await?;
+    let response = server
+        .client
+        .post(server.url("/api/v1/meta"))
+        .header("content-type", "application/json")
+        .body(vec![b'x'; 10 * 1024 * 1024])
+        .send()
+        .await?;
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let body: serde_json::Value = response.json().await?;
+    assert_eq!(body["code"], "payload_too_large");
+    server.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn console_landing_page_speaks_english_and_japanese() -> anyhow::Result<()> {
+    let server = sqlite_server().await?;
+    let en = server.client.get(server.url("/")).send().await?;
+    assert_eq!(en.status(), StatusCode::OK);
+    assert!(
+        en.headers()["content-type"]
+            .to_str()?
+            .starts_with("text/html")
+    );
+    let html = en.text().await?;
+    assert!(html.contains("<html lang=\"en\">") && html.contains("No operator yet"));
+    assert!(!html.contains("<script"), "no inline script");
+    let ja = server
+        .client
+        .get(server.url("/"))
+        .header("accept-language", "ja-JP,ja;q=0.9,en;q=0.5")
+        .send()
+        .await?
+        .text()
+        .await?;
+    assert!(ja.contains("<html lang=\"ja\">") && ja.contains("稼働状況"));
+    // The stylesheet link is content-hashed and served with a long cache lifetime.
+    let href = html
+        .split("href=\"/assets/")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap();
+    let css = server
+        .client
+        .get(server.url(&format!("/assets/{href}")))
+        .send()
+        .await?;
+    assert_eq!(css.status(), StatusCode::OK);
+    assert!(
+        css.headers()["cache-control"]
+            .to_str()?
+            .contains("immutable")
+    );
+    assert_eq!(
+        server
+            .client
+            .get(server.url("/assets/other.css"))
+            .send()
+            .await?
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    let missing = server
+        .client
+        .get(server.url("/no/such/page"))
+        .send()
+        .await?;
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    assert!(missing.text().await?.contains("Page not found"));
+    server.shutdown().await;
+    Ok(())
+}
+
+/// Garbage to every route with every method: never a 5xx, never a dropped connection.
+#[tokio::test]
+async fn garbage_to_every_route_never_gets_a_5xx() -> anyhow::Result<()> {
+    let server =
+        TestServer::start_with(TestDb::sqlite()?, |c| c.http.body_limit_bytes = 64 * 1024).await?;
+    let long_path = format!("/{}", "a".repeat(8_000));
+    let paths = [
+        "/",
+        "/healthz",
+        "/readyz",
+        "/metrics",
+        "/api/v1/meta",
+        "/api/v1/openapi.json",
+        "/assets/x.css",
+        "/api/v1/",
+        "/api/v1/%00",
+        "/..%2f..%2fetc%2fpasswd",
+        "/?lang=%ff%fe",
+        "/?lang=xx-YY",
+        "/assets/..%2f..%2fCargo.toml",
+        long_path.as_str(),
+    ];
+    let methods = [
+        Method::GET,
+        Method::POST,
+        Method::PUT,
+        Method::PATCH,
+        Method::DELETE,
+        Method::OPTIONS,
+        Method::HEAD,
+    ];
+    let bodies: Vec<(&str, Vec<u8>)> = vec![
+        ("application/json", b"{\"unterminated".to_vec()),
+        ("application/json", vec![0xff, 0xfe, 0x00, 0x80]),
+        ("text/plain", b"\0\r\n\x1b[31m".to_vec()),
+        ("application/x-www-form-urlencoded", b"a=%zz&&=".to_vec()),
+        ("application/json", vec![b'['; 100 * 1024]),
+    ];
+    let mut checked = 0;
+    for path in paths {
+        for method in &methods {
+            for (content_type, body) in &bodies {
+                let response = server
+                    .client
+                    .request(method.clone(), server.url(path))
+                    .header("content-type", *content_type)
+                    .header("accept-language", "ja;q=abc, ;;;,,*;q=-1")
+                    .body(body.clone())
+                    .send()
+                    .await?;
+                assert!(
+                    response.status().as_u16() < 500,
+                    "{method} {path} with {content_type} body answered {}",
+                    response.status()
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert_eq!(checked, paths.len() * methods.len() * bodies.len());
+    server.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn graceful_shutdown_releases_the_port_and_closes_the_database() -> anyhow::Result<()> {
+    let server = sqlite_server().await?;
+    let base = server.base.clone();
+    let store = server.app.store.clone();
+    assert_eq!(
+        server
+            .client
+            .get(server.url("/healthz"))
+            .send()
+            .await?
+            .status(),
+        StatusCode::OK
+    );
+    server.shutdown().await;
+    assert!(
+        reqwest::get(format!("{base}/healthz")).await.is_err(),
+        "nothing listens after shutdown"
+    );
+    assert!(store.read().await.is_err(), "the pool is closed");
+    Ok(())
+}
