@@ -484,3 +484,49 @@ fn vector_messages_decode_with_the_strict_decoders() {
     }
     assert_eq!(hex(&out.unwrap()), v["handshake"]["m3"].as_str().unwrap());
 }
+
+/// `docs/protocol.md` quotes bytes and sizes from the vectors; keep them in step.
+#[test]
+fn spec_quotes_match_the_vectors() {
+    let spec = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/protocol.md"
+    ))
+    .unwrap();
+    let vectors = std::fs::read_to_string(VECTORS_PATH).unwrap();
+    let v = committed();
+    // Every long hex literal in the spec appears in the vectors.
+    let mut checked = 0;
+    for quoted in spec.split('`').skip(1).step_by(2) {
+        let hexish: String = quoted.chars().filter(|c| !c.is_whitespace()).collect();
+        if hexish.len() >= 16 && hexish.chars().all(|c| c.is_ascii_hexdigit()) {
+            assert!(
+                vectors.contains(&hexish.to_lowercase()),
+                "spec quotes `{hexish}`, not in the vectors"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 3, "spec quotes at least the M1 worked example");
+    let len = |s: &Value| s.as_str().unwrap().len() / 2;
+    let h = &v["handshake"];
+    let sizes = format!(
+        "M1 {} · M2 {} · M3 {} (full credential {} + revocation list {} + time token {}) → {} frames",
+        len(&h["m1"]),
+        len(&h["m2"]),
+        len(&h["m3"]),
+        len(&v["credential"]["cose_sign1"]),
+        len(&v["revocation_list"]["cose_sign1"]),
+        len(&v["time_token"]["cose_sign1"]),
+        h["m3_frames_mtu23"].as_array().unwrap().len(),
+    );
+    let flat = spec.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(flat.contains(&sizes), "spec §13.8 must say: {sizes}");
+    let fast = format!(
+        "M3 fast path {} · M4 {} with a 2-record batch ({})",
+        len(&h["fast_path"]["m3"]),
+        len(&h["m4"]),
+        len(&v["log"]["sealed_batch"])
+    );
+    assert!(flat.contains(&fast), "spec §13.8 must say: {fast}");
+}
