@@ -162,6 +162,7 @@ impl<'c, C: Crypto> Fixture<'c, C> {
                 command,
                 revocation: None,
                 time_token: None,
+                log_ack: None,
             };
             let mut out = [0u8; 1024];
             let n = session.seal_m3(c, &holder, &req, &mut out).unwrap();

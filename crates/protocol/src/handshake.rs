@@ -5,7 +5,8 @@
 //! M2 L→P  02 | ver(1) | ePK_L(33) | nonce_L(16) | lock_id(16) | rev_ver(4) | lock_time(4)
 //!            | status(1) | cfg_ver(2)                                                 = 78 B clear
 //!            ‖ AEAD_{k_L2P, ctr 0}(aad = M2 clear; Sig_LIK("lk/hs/v1/lock" ‖ TH2)) = +80 B
-//! M3 P→L  03 ‖ AEAD_{k_P2L, ctr 0}(aad = 03; M3 body)
+//! M3 P→L  03 ‖ AEAD_{k_P2L, ctr 0}(aad = 03; M3 body: credential, holder sig, command,
+//!            optional revocation list, time token and log ack)
 //! M4 L→P  04 ‖ AEAD_{k_L2P, ctr 1}(aad = 04; M4 body)
 //! TH2 = H("lk/hs/v1" ‖ M1 ‖ M2 clear);  PRK = HKDF-Extract(TH2, ECDH(e_L, e_P))
 //! k‖iv (28 B) = HKDF-Expand(PRK, "lk p2l" | "lk l2p");  nonce_n = iv XOR (0⁸ ‖ be32 n)
@@ -24,7 +25,7 @@ use crate::crypto::{
 use crate::error::Error;
 use crate::framing::MAX_MESSAGE_LEN;
 use crate::ids::{Id16, Operation};
-use crate::log::MAX_BATCH_LEN;
+use crate::log::{MAX_ACK_LEN, MAX_BATCH_LEN};
 use crate::revocation::MAX_REVOCATION_LEN;
 use crate::time_token::MAX_TIME_TOKEN_LEN;
 use zeroize::Zeroize;
@@ -449,6 +450,8 @@ pub struct M3<'a> {
     pub revocation: Option<&'a [u8]>,
     /// Signed time token, if the lock's time was untrusted.
     pub time_token: Option<&'a [u8]>,
+    /// Server-signed log ack the phone carries back (M2 status said logs are pending).
+    pub log_ack: Option<&'a [u8]>,
 }
 
 fn optional_field<'a>(r: &mut Reader<'a>, max: usize) -> Result<Option<&'a [u8]>, Error> {
@@ -479,6 +482,7 @@ impl<'a> M3<'a> {
         };
         let revocation = optional_field(&mut r, MAX_REVOCATION_LEN)?;
         let time_token = optional_field(&mut r, MAX_TIME_TOKEN_LEN)?;
+        let log_ack = optional_field(&mut r, MAX_ACK_LEN)?;
         r.finish()?;
         Ok(M3 {
             credential,
@@ -486,6 +490,7 @@ impl<'a> M3<'a> {
             holder_sig,
             revocation,
             time_token,
+            log_ack,
         })
     }
 
@@ -511,6 +516,7 @@ impl<'a> M3<'a> {
         for (field, max) in [
             (self.revocation, MAX_REVOCATION_LEN),
             (self.time_token, MAX_TIME_TOKEN_LEN),
+            (self.log_ack, MAX_ACK_LEN),
         ] {
             let f = field.unwrap_or(&[]);
             if f.len() > max {
@@ -773,6 +779,8 @@ pub struct M3Request<'a> {
     pub revocation: Option<&'a [u8]>,
     /// Time token bound to M2's nonce (when M2 says time is untrusted).
     pub time_token: Option<&'a [u8]>,
+    /// Log ack from the server for this lock, if the phone carries one.
+    pub log_ack: Option<&'a [u8]>,
 }
 
 impl PhoneSession {
@@ -809,6 +817,7 @@ impl PhoneSession {
             holder_sig,
             revocation: req.revocation,
             time_token: req.time_token,
+            log_ack: req.log_ack,
         };
         let n = seal_message(crypto, &self.keys.p2l, 0, MSG_M3, out, |w| m3.encode(w))?;
         self.m3_sealed = true;

@@ -68,6 +68,7 @@ fn seal_m3(phone: &mut PhoneSession, credential: &[u8], command: Command) -> Vec
         command,
         revocation: None,
         time_token: None,
+        log_ack: None,
     };
     let mut out = [0u8; MAX_MESSAGE_LEN];
     let n = phone

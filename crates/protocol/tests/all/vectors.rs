@@ -104,72 +104,6 @@ fn build<C: Crypto>(c: &C, mode: &Mode) -> Value {
     let list = revocation_list(9);
     let list_cose = sign_list(c, &list, &issuer);
 
-    // Handshake with a full credential, a newer list and a time token.
-    let nonce_p = [0xa1; 16];
-    let nonce_l = [0xb2; 16];
-    let hello = LockHello {
-        lock_id: LOCK_ID,
-        rev_ver: 8,
-        lock_time: NOW,
-        status: handshake::STATUS_LOG_PENDING,
-        cfg_ver: 3,
-    };
-    let phone = handshake::initiate(
-        EphemeralKeyPair::new(c, scalar(PHONE_EPH)).unwrap(),
-        nonce_p,
-        0,
-    )
-    .unwrap();
-    let m1 = phone.m1().to_vec();
-    let mut m2 = [0u8; handshake::M2_LEN];
-    let mut lock = handshake::respond(
-        c,
-        &m1,
-        EphemeralKeyPair::new(c, scalar(LOCK_EPH)).unwrap(),
-        nonce_l,
-        &hello,
-        &lock_key,
-        &mut m2,
-    )
-    .unwrap();
-    let lock_pub = public(c, LOCK);
-    let mut session = phone
-        .on_m2(c, &m2, |id| (*id == LOCK_ID).then_some(lock_pub))
-        .unwrap();
-
-    let token = TimeToken {
-        lock_id: LOCK_ID,
-        nonce: nonce_l,
-        utc_ms: u64::from(NOW) * 1000 + 250,
-    };
-    let mut tt_buf = [0u8; 160];
-    let tt_len = token.sign(c, &time_cmd, &mut tt_buf).unwrap();
-    let time_token = tt_buf[..tt_len].to_vec();
-
-    let command = Command {
-        op: Operation::Unlock,
-        param: 0,
-        cmd_id: 0x0102_0304,
-    };
-    let req = M3Request {
-        credential: CredentialRef::Full(&credential),
-        cid: CID,
-        command,
-        revocation: Some(&list_cose),
-        time_token: Some(&time_token),
-    };
-    let mut m3 = [0u8; framing::MAX_MESSAGE_LEN];
-    let m3_len = session.seal_m3(c, &holder, &req, &mut m3).unwrap();
-    let m3 = m3[..m3_len].to_vec();
-    let th3 = session.th3(c, &CID, &command);
-
-    // The lock's view of M3 must round-trip exactly.
-    let mut m3_plain = [0u8; framing::MAX_MESSAGE_LEN];
-    let opened = lock.open_m3(c, &m3, &mut m3_plain).unwrap();
-    assert_eq!(opened.credential, CredentialRef::Full(&credential));
-    lock.verify_holder(c, &claims.holder, &CID, &command, &opened.holder_sig)
-        .unwrap();
-
     // Event log: two records, sealed batch, ack.
     let records = [
         Record {
@@ -222,6 +156,73 @@ fn build<C: Crypto>(c: &C, mode: &Mode) -> Value {
     let mut ack_buf = [0u8; 160];
     let ack_len = ack.sign(c, &ack_key, &mut ack_buf).unwrap();
 
+    // Handshake with a full credential, a newer list, a time token and a log ack.
+    let nonce_p = [0xa1; 16];
+    let nonce_l = [0xb2; 16];
+    let hello = LockHello {
+        lock_id: LOCK_ID,
+        rev_ver: 8,
+        lock_time: NOW,
+        status: handshake::STATUS_LOG_PENDING,
+        cfg_ver: 3,
+    };
+    let phone = handshake::initiate(
+        EphemeralKeyPair::new(c, scalar(PHONE_EPH)).unwrap(),
+        nonce_p,
+        0,
+    )
+    .unwrap();
+    let m1 = phone.m1().to_vec();
+    let mut m2 = [0u8; handshake::M2_LEN];
+    let mut lock = handshake::respond(
+        c,
+        &m1,
+        EphemeralKeyPair::new(c, scalar(LOCK_EPH)).unwrap(),
+        nonce_l,
+        &hello,
+        &lock_key,
+        &mut m2,
+    )
+    .unwrap();
+    let lock_pub = public(c, LOCK);
+    let mut session = phone
+        .on_m2(c, &m2, |id| (*id == LOCK_ID).then_some(lock_pub))
+        .unwrap();
+
+    let token = TimeToken {
+        lock_id: LOCK_ID,
+        nonce: nonce_l,
+        utc_ms: u64::from(NOW) * 1000 + 250,
+    };
+    let mut tt_buf = [0u8; 160];
+    let tt_len = token.sign(c, &time_cmd, &mut tt_buf).unwrap();
+    let time_token = tt_buf[..tt_len].to_vec();
+
+    let command = Command {
+        op: Operation::Unlock,
+        param: 0,
+        cmd_id: 0x0102_0304,
+    };
+    let req = M3Request {
+        credential: CredentialRef::Full(&credential),
+        cid: CID,
+        command,
+        revocation: Some(&list_cose),
+        time_token: Some(&time_token),
+        log_ack: Some(&ack_buf[..ack_len]),
+    };
+    let mut m3 = [0u8; framing::MAX_MESSAGE_LEN];
+    let m3_len = session.seal_m3(c, &holder, &req, &mut m3).unwrap();
+    let m3 = m3[..m3_len].to_vec();
+    let th3 = session.th3(c, &CID, &command);
+
+    // The lock's view of M3 must round-trip exactly.
+    let mut m3_plain = [0u8; framing::MAX_MESSAGE_LEN];
+    let opened = lock.open_m3(c, &m3, &mut m3_plain).unwrap();
+    assert_eq!(opened.credential, CredentialRef::Full(&credential));
+    lock.verify_holder(c, &claims.holder, &CID, &command, &opened.holder_sig)
+        .unwrap();
+
     let m4_body = M4 {
         result: 0,
         event_seq: 3,
@@ -261,6 +262,7 @@ fn build<C: Crypto>(c: &C, mode: &Mode) -> Value {
         command,
         revocation: None,
         time_token: None,
+        log_ack: None,
     };
     let mut m3b = [0u8; framing::MAX_MESSAGE_LEN];
     let m3b_len = session2.seal_m3(c, &holder, &req2, &mut m3b).unwrap();
@@ -511,13 +513,14 @@ fn spec_quotes_match_the_vectors() {
     let len = |s: &Value| s.as_str().unwrap().len() / 2;
     let h = &v["handshake"];
     let sizes = format!(
-        "M1 {} · M2 {} · M3 {} (full credential {} + revocation list {} + time token {}) → {} frames",
+        "M1 {} · M2 {} · M3 {} (full credential {} + revocation list {} + time token {} + log ack {}) → {} frames",
         len(&h["m1"]),
         len(&h["m2"]),
         len(&h["m3"]),
         len(&v["credential"]["cose_sign1"]),
         len(&v["revocation_list"]["cose_sign1"]),
         len(&v["time_token"]["cose_sign1"]),
+        len(&v["log"]["ack_cose_sign1"]),
         h["m3_frames_mtu23"].as_array().unwrap().len(),
     );
     let flat = spec.split_whitespace().collect::<Vec<_>>().join(" ");
