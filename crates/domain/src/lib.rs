@@ -8,6 +8,7 @@
 pub mod audit;
 pub mod clock;
 pub mod error;
+pub mod identity;
 pub mod ids;
 pub mod tenancy;
 pub mod time;
