@@ -9,7 +9,7 @@ use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
 use latchkey_domain::tenancy::{NewOrganisation, Organisation};
 use latchkey_domain::time::rfc3339_utc;
-use latchkey_domain::{AuditChain, Clock, OrgId, SystemClock};
+use latchkey_domain::{Clock, OrgId, Scope, SystemClock};
 use latchkey_server::config::LogFormat;
 use latchkey_server::serve::{Listener, shutdown_signal};
 use latchkey_server::startup::open_store;
@@ -425,10 +425,10 @@ async fn audit(app: &App, command: AuditCommand) -> anyhow::Result<ExitCode> {
             let chains = match (org, platform) {
                 (Some(id), _) => {
                     app.organisation(id).await.context("unknown organisation")?;
-                    vec![AuditChain::Tenant(id)]
+                    vec![Scope::Tenant(id)]
                 }
-                (None, true) => vec![AuditChain::Platform],
-                (None, false) => app.store.audit_chains().await?,
+                (None, true) => vec![Scope::Platform],
+                (None, false) => app.store.scopes().await?,
             };
             println!(
                 "audit signing key (ed25519): {}",

@@ -110,32 +110,33 @@ pub type TenantId = OrgId;
 /// A site (building or property) of an organisation.
 pub type SiteId = Id<Site>;
 
-/// Which audit hash chain an event belongs to: one per tenant, plus one for platform-level events
-/// (operator actions that are not inside any tenant).
+/// Which wall a row lives behind: one tenant, or the platform itself (operator actions, platform
+/// mail). Each scope has its own audit hash chain, its own keys, and on PostgreSQL its own
+/// row-level-security setting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum AuditChain {
+pub enum Scope {
     /// Events of the platform operator.
     Platform,
     /// Events inside one organisation.
     Tenant(TenantId),
 }
 
-impl AuditChain {
-    /// The key stored in the `tenant_id` column of chain rows; the platform chain uses the nil UUID,
-    /// which no UUIDv7 can equal.
+impl Scope {
+    /// The key stored in the `tenant_id` column; the platform uses the nil UUID, which no UUIDv7
+    /// can equal.
     pub fn storage_key(&self) -> String {
         match self {
-            AuditChain::Platform => Uuid::nil().hyphenated().to_string(),
-            AuditChain::Tenant(t) => t.to_string(),
+            Scope::Platform => Uuid::nil().hyphenated().to_string(),
+            Scope::Tenant(t) => t.to_string(),
         }
     }
 }
 
-impl fmt::Display for AuditChain {
+impl fmt::Display for Scope {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            AuditChain::Platform => f.write_str("platform"),
-            AuditChain::Tenant(t) => write!(f, "org {t}"),
+            Scope::Platform => f.write_str("platform"),
+            Scope::Tenant(t) => write!(f, "org {t}"),
         }
     }
 }

@@ -7,6 +7,10 @@
 //! 9 and §2 (lockout state machine, tests T1–T15).
 
 pub mod blocklist;
+pub mod lockout;
 pub mod password;
 
+pub use lockout::{
+    Gate, LockoutEvent, LockoutParams, LockoutPolicy, LockoutPolicyError, LockoutState,
+};
 pub use password::{ContextWordKind, PasswordContext, PasswordPolicy, PasswordRefusal};

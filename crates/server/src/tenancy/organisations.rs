@@ -3,7 +3,7 @@
 
 use latchkey_domain::audit::Outcome;
 use latchkey_domain::tenancy::{NewOrganisation, OrgStatus, Organisation};
-use latchkey_domain::{AuditChain, DomainError, OrgId};
+use latchkey_domain::{DomainError, OrgId, Scope};
 use latchkey_store::repo::{AuditRepo, NewAuditEvent, OrganisationRepo};
 use serde_json::json;
 
@@ -49,7 +49,7 @@ impl App {
         tx.insert_organisation(&org).await?;
         // Names and e-mails are PII: the audit trail records ids and contract figures only.
         tx.append_audit(
-            AuditChain::Platform,
+            Scope::Platform,
             audit_event(
                 actor,
                 now_ms,
@@ -115,7 +115,7 @@ impl App {
         org.status = transition(org.status)?;
         org.version = tx.update_organisation_status(&org).await?;
         tx.append_audit(
-            AuditChain::Platform,
+            Scope::Platform,
             audit_event(
                 actor,
                 now_ms,

@@ -1,7 +1,7 @@
 //! Sites inside an organisation. Changes are refused while the organisation is not active.
 
 use latchkey_domain::tenancy::{OrgStatus, Site, parse_name, parse_time_zone};
-use latchkey_domain::{AuditChain, DomainError, ErrorCode, OrgId, SiteId};
+use latchkey_domain::{DomainError, ErrorCode, OrgId, Scope, SiteId};
 use latchkey_store::repo::{AuditRepo, OrganisationRepo, SiteRepo};
 use serde_json::json;
 
@@ -44,7 +44,7 @@ impl App {
         };
         tx.insert_site(org_id, &site).await?;
         tx.append_audit(
-            AuditChain::Tenant(org_id),
+            Scope::Tenant(org_id),
             audit_event(
                 actor,
                 now_ms,

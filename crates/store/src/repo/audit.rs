@@ -4,12 +4,11 @@
 use std::future::Future;
 
 use latchkey_domain::audit::{AuditRecord, ChainMark, ChainVerdict, Outcome, Tamper, verify_chain};
-use latchkey_domain::{AuditChain, OrgId};
+use latchkey_domain::{OrgId, Scope};
 use uuid::Uuid;
 
 use crate::db::{Store, Tx};
 use crate::error::{Result, StoreError};
-use crate::repo::orgs::OrganisationRepo;
 use crate::sql::{Row, args};
 
 /// An event to append; the store assigns its sequence number and hashes.
@@ -49,25 +48,25 @@ pub trait AuditRepo {
     /// Appends an event to `chain` within this transaction.
     fn append_audit(
         &mut self,
-        chain: AuditChain,
+        chain: Scope,
         event: NewAuditEvent,
     ) -> impl Future<Output = Result<AuditRecord>> + Send;
     /// Up to `limit` events of `chain` with `seq > after_seq`, in order.
     fn audit_events(
         &mut self,
-        chain: AuditChain,
+        chain: Scope,
         after_seq: i64,
         limit: i64,
     ) -> impl Future<Output = Result<Vec<AuditRecord>>> + Send;
     /// Signs and stores a checkpoint at the chain's current head (none for an empty chain).
     fn write_checkpoint(
         &mut self,
-        chain: AuditChain,
+        chain: Scope,
         at_ms: i64,
     ) -> impl Future<Output = Result<Option<Checkpoint>>> + Send;
 }
 
-fn checkpoint_message(chain: AuditChain, mark: ChainMark, at_ms: i64) -> Vec<u8> {
+fn checkpoint_message(chain: Scope, mark: ChainMark, at_ms: i64) -> Vec<u8> {
     let mut msg = b"latchkey-audit-checkpoint-v1".to_vec();
     let key = chain.storage_key();
     msg.extend_from_slice(&(key.len() as u32).to_be_bytes());
@@ -99,7 +98,7 @@ fn decode(row: &Row) -> Result<AuditRecord> {
 }
 
 impl Tx {
-    async fn audit_head(&mut self, chain: AuditChain) -> Result<Option<ChainMark>> {
+    async fn audit_head(&mut self, chain: Scope) -> Result<Option<ChainMark>> {
         let key = chain.storage_key();
         self.enter(&key).await?;
         let row = self
@@ -118,7 +117,7 @@ impl Tx {
         .transpose()
     }
 
-    async fn checkpoints(&mut self, chain: AuditChain) -> Result<Vec<Checkpoint>> {
+    async fn checkpoints(&mut self, chain: Scope) -> Result<Vec<Checkpoint>> {
         let key = chain.storage_key();
         self.enter(&key).await?;
         self.inner
@@ -143,11 +142,7 @@ impl Tx {
 }
 
 impl AuditRepo for Tx {
-    async fn append_audit(
-        &mut self,
-        chain: AuditChain,
-        event: NewAuditEvent,
-    ) -> Result<AuditRecord> {
+    async fn append_audit(&mut self, chain: Scope, event: NewAuditEvent) -> Result<AuditRecord> {
         let key = chain.storage_key();
         self.enter(&key).await?;
         self.inner
@@ -215,7 +210,7 @@ impl AuditRepo for Tx {
 
     async fn audit_events(
         &mut self,
-        chain: AuditChain,
+        chain: Scope,
         after_seq: i64,
         limit: i64,
     ) -> Result<Vec<AuditRecord>> {
@@ -233,11 +228,7 @@ impl AuditRepo for Tx {
             .collect()
     }
 
-    async fn write_checkpoint(
-        &mut self,
-        chain: AuditChain,
-        at_ms: i64,
-    ) -> Result<Option<Checkpoint>> {
+    async fn write_checkpoint(&mut self, chain: Scope, at_ms: i64) -> Result<Option<Checkpoint>> {
         let Some(mark) = self.audit_head(chain).await? else {
             return Ok(None);
         };
@@ -278,22 +269,9 @@ impl AuditRepo for Tx {
 const VERIFY_PAGE: i64 = 1_000;
 
 impl Store {
-    /// Every audit chain: the platform's and one per organisation.
-    pub async fn audit_chains(&self) -> Result<Vec<AuditChain>> {
-        let mut tx = self.read().await?;
-        let mut chains = vec![AuditChain::Platform];
-        chains.extend(
-            tx.organisations()
-                .await?
-                .into_iter()
-                .map(|o| AuditChain::Tenant(o.id)),
-        );
-        Ok(chains)
-    }
-
     /// Verifies one chain end to end: every hash and link, the chain head, and every signed
     /// checkpoint (a checkpoint with a bad signature is itself a finding).
-    pub async fn verify_audit_chain(&self, chain: AuditChain) -> Result<ChainVerdict> {
+    pub async fn verify_audit_chain(&self, chain: Scope) -> Result<ChainVerdict> {
         let mut tx = self.read().await?;
         let mut records = Vec::new();
         let mut after = 0;
@@ -330,7 +308,7 @@ impl Store {
     /// Writes a signed checkpoint on every chain; returns how many were new or confirmed.
     pub async fn checkpoint_all(&self, at_ms: i64) -> Result<usize> {
         let mut written = 0;
-        for chain in self.audit_chains().await? {
+        for chain in self.scopes().await? {
             let mut tx = self.write().await?;
             if tx.write_checkpoint(chain, at_ms).await?.is_some() {
                 written += 1;
@@ -342,9 +320,9 @@ impl Store {
 }
 
 /// Parses the chain a CLI argument names: an organisation id, or `platform`.
-pub fn parse_chain(text: &str) -> Option<AuditChain> {
+pub fn parse_chain(text: &str) -> Option<Scope> {
     if text == "platform" {
-        return Some(AuditChain::Platform);
+        return Some(Scope::Platform);
     }
-    text.parse::<OrgId>().ok().map(AuditChain::Tenant)
+    text.parse::<OrgId>().ok().map(Scope::Tenant)
 }

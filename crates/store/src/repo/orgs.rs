@@ -5,9 +5,9 @@
 use std::future::Future;
 
 use latchkey_domain::tenancy::{Contract, OrgStatus, Organisation};
-use latchkey_domain::{DomainError, ErrorCode, OrgId};
+use latchkey_domain::{DomainError, ErrorCode, OrgId, Scope};
 
-use crate::db::Tx;
+use crate::db::{Store, Tx};
 use crate::error::{Result, StoreError};
 use crate::keyring::{Cell, TenantKeys};
 use crate::sql::{Row, args};
@@ -189,5 +189,20 @@ impl OrganisationRepo for Tx {
             )));
         }
         Ok(org.version + 1)
+    }
+}
+
+impl Store {
+    /// Every scope: the platform and each organisation (jobs that visit all tenants use this).
+    pub async fn scopes(&self) -> Result<Vec<Scope>> {
+        let mut tx = self.read().await?;
+        let mut scopes = vec![Scope::Platform];
+        scopes.extend(
+            tx.organisations()
+                .await?
+                .into_iter()
+                .map(|o| Scope::Tenant(o.id)),
+        );
+        Ok(scopes)
     }
 }

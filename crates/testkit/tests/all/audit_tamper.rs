@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use latchkey_domain::audit::Tamper;
 use latchkey_domain::tenancy::NewOrganisation;
-use latchkey_domain::{AuditChain, Clock as _, OrgId};
+use latchkey_domain::{Clock as _, OrgId, Scope};
 use latchkey_server::{Actor, App};
 use latchkey_testkit::TestDb;
 
@@ -58,7 +58,7 @@ async fn tamper(db: &TestDb, org: OrgId, statements: &[String]) -> anyhow::Resul
 async fn first_bad(app: &App, org: OrgId) -> anyhow::Result<Option<(i64, Tamper)>> {
     Ok(app
         .store
-        .verify_audit_chain(AuditChain::Tenant(org))
+        .verify_audit_chain(Scope::Tenant(org))
         .await?
         .first_bad)
 }
@@ -69,10 +69,7 @@ fn on(org: OrgId, sql: &str) -> String {
 
 async fn intact_chain_verifies(db: TestDb) -> anyhow::Result<()> {
     let (app, org) = chain_of_five(&db).await?;
-    let verdict = app
-        .store
-        .verify_audit_chain(AuditChain::Tenant(org))
-        .await?;
+    let verdict = app.store.verify_audit_chain(Scope::Tenant(org)).await?;
     assert_eq!((verdict.events, verdict.first_bad), (5, None));
     Ok(())
 }

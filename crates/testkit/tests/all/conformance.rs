@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use latchkey_domain::audit::Outcome;
 use latchkey_domain::tenancy::{Contract, NewOrganisation, OrgStatus, Organisation, Site};
-use latchkey_domain::{AuditChain, ErrorCode, OrgId, SiteId};
+use latchkey_domain::{ErrorCode, OrgId, Scope, SiteId};
 use latchkey_server::{Actor, App, ServiceError};
 use latchkey_store::repo::{AuditRepo, NewAuditEvent, OrganisationRepo, SiteRepo};
 use latchkey_store::{MasterKey, OpenMode, Store, StoreError};
@@ -139,7 +139,7 @@ async fn concurrent_audit_appends_keep_one_gapless_chain(db: TestDb) -> anyhow::
     let store = db.open().await?;
     let org = new_org("Alpha");
     insert(&store, &org).await?;
-    let chain = AuditChain::Tenant(org.id);
+    let chain = Scope::Tenant(org.id);
     let mut tasks = Vec::new();
     for n in 0..20 {
         let store = store.clone();
@@ -160,10 +160,7 @@ async fn concurrent_audit_appends_keep_one_gapless_chain(db: TestDb) -> anyhow::
     assert_eq!(verdict.first_bad, None);
     assert_eq!(verdict.events, 20);
     // The platform chain is separate and still empty.
-    assert_eq!(
-        store.verify_audit_chain(AuditChain::Platform).await?.events,
-        0
-    );
+    assert_eq!(store.verify_audit_chain(Scope::Platform).await?.events, 0);
     Ok(())
 }
 
@@ -251,12 +248,9 @@ async fn suspended_organisation_refuses_changes(db: TestDb) -> anyhow::Result<()
         .await?;
     assert_eq!(app.list_sites(org.id).await?, vec![site]);
     // Three platform events (created, suspended, resumed) and one tenant event, all verifiable.
-    let platform = app.store.verify_audit_chain(AuditChain::Platform).await?;
+    let platform = app.store.verify_audit_chain(Scope::Platform).await?;
     assert_eq!((platform.events, platform.first_bad), (3, None));
-    let tenant = app
-        .store
-        .verify_audit_chain(AuditChain::Tenant(org.id))
-        .await?;
+    let tenant = app.store.verify_audit_chain(Scope::Tenant(org.id)).await?;
     assert_eq!((tenant.events, tenant.first_bad), (1, None));
     Ok(())
 }
