@@ -280,7 +280,7 @@ impl<F: Flash, K: Clock, A: Actuator, R: Entropy, C: Crypto> LockCore<F, K, A, R
         core.load_binding()?;
         core.load_revocation()?;
         core.load_log()?;
-        core.log_event(event::BOOT, 0, 0, 0, None, 0, 0)?;
+        core.log_event(event::BOOT, 0, 0, 0, None, 0)?;
         Ok(core)
     }
 
@@ -431,7 +431,6 @@ impl<F: Flash, K: Clock, A: Actuator, R: Entropy, C: Crypto> LockCore<F, K, A, R
 
     /// Append a record. Never overwrites an unacknowledged record: when the log is full the
     /// event is counted as lost and reported by a LogOverflow record once space is freed.
-    #[allow(clippy::too_many_arguments)]
     fn log_event(
         &mut self,
         event: u8,
@@ -440,7 +439,6 @@ impl<F: Flash, K: Clock, A: Actuator, R: Entropy, C: Crypto> LockCore<F, K, A, R
         error: u8,
         who: Option<Who>,
         aux: u32,
-        _reserved: u8,
     ) -> Result<u32, LockError> {
         if self.counters.lost_events > 0 && self.unacked.len() + 1 < LOG_CAPACITY {
             let lost = self.counters.lost_events;
@@ -614,10 +612,9 @@ impl<F: Flash, K: Clock, A: Actuator, R: Entropy, C: Crypto> LockCore<F, K, A, R
             return Err(ClaimRefusal::AlreadyBound);
         }
         let up = self.board.clock.uptime_ms();
-        let Some((until, nonce)) = self.pairing.filter(|(until, _)| up <= *until) else {
+        let Some((_, nonce)) = self.pairing.filter(|(until, _)| up <= *until) else {
             return Err(ClaimRefusal::NoButtonPress);
         };
-        let _ = until;
         claim::verify_claim_proof(
             &self.crypto,
             &self.identity.setup_secret,
@@ -648,7 +645,7 @@ impl<F: Flash, K: Clock, A: Actuator, R: Entropy, C: Crypto> LockCore<F, K, A, R
             _ => ClaimRefusal::BadBundle,
         };
         self.advance_lkgt(secs).map_err(flash_err)?;
-        self.log_event(event::CLAIMED, 0, source::BUTTON, 0, None, 0, 0)
+        self.log_event(event::CLAIMED, 0, source::BUTTON, 0, None, 0)
             .map_err(flash_err)?;
         Ok(())
     }
@@ -723,11 +720,24 @@ impl<F: Flash, K: Clock, A: Actuator, R: Entropy, C: Crypto> LockCore<F, K, A, R
     }
 
     fn on_m3(&mut self, wire: &[u8]) -> Result<Reply<'_>, LockError> {
-        let Some((mut session, _)) = self.session.take() else {
+        let Some((mut session, started_ms)) = self.session.take() else {
             return Err(LockError::Protocol(Error::Replay));
         };
+        if self.board.clock.uptime_ms().saturating_sub(started_ms) > SESSION_TIMEOUT_MS {
+            return Err(LockError::Protocol(Error::Timeout));
+        }
         let mut buf = [0u8; MAX_MESSAGE_LEN];
-        let m3 = session.open_m3(&self.crypto, wire, &mut buf)?;
+        let m3 = match session.open_m3(&self.crypto, wire, &mut buf) {
+            Ok(m3) => m3,
+            Err(e) => {
+                // Noise or an M3 from another session does not end the phone's session: keep it
+                // for the genuine M3 (its own AEAD counter was not consumed).
+                if e != Error::Replay {
+                    self.session = Some((session, started_ms));
+                }
+                return Err(LockError::Protocol(e));
+            }
+        };
         let outcome = self.decide(&session, &m3);
         let (result, event_seq) = match outcome {
             Ok((claims, op)) => {
@@ -740,7 +750,6 @@ impl<F: Flash, K: Clock, A: Actuator, R: Entropy, C: Crypto> LockCore<F, K, A, R
                     0,
                     Some(Who::of(&claims)),
                     m3.command.cmd_id,
-                    0,
                 )?;
                 self.actuate(op);
                 (0u8, seq)
@@ -761,7 +770,6 @@ impl<F: Flash, K: Clock, A: Actuator, R: Entropy, C: Crypto> LockCore<F, K, A, R
                     refusal.code(),
                     who,
                     m3.command.cmd_id,
-                    0,
                 )?;
                 (refusal.code(), seq)
             }
@@ -964,7 +972,6 @@ impl<F: Flash, K: Clock, A: Actuator, R: Entropy, C: Crypto> LockCore<F, K, A, R
             0,
             None,
             version,
-            0,
         )
         .map_err(|_| Refusal::Malformed)?;
         Ok(())
@@ -983,7 +990,7 @@ impl<F: Flash, K: Clock, A: Actuator, R: Entropy, C: Crypto> LockCore<F, K, A, R
         // The RTC follows signed time; last-known-good only ever moves forward.
         self.board.clock.set_rtc(secs.max(self.counters.lkgt));
         self.advance_lkgt(secs).map_err(|_| Refusal::Malformed)?;
-        self.log_event(event::TIME_SET, 0, source::PHONE, 0, None, secs, 0)
+        self.log_event(event::TIME_SET, 0, source::PHONE, 0, None, secs)
             .map_err(|_| Refusal::Malformed)?;
         Ok(())
     }
@@ -1043,7 +1050,6 @@ impl<F: Flash, K: Clock, A: Actuator, R: Entropy, C: Crypto> LockCore<F, K, A, R
             0,
             None,
             cmd.requester,
-            0,
         )
         .map_err(|_| Refusal::Malformed)?;
         self.actuate(cmd.op);

@@ -743,3 +743,87 @@ fn power_loss_at_every_flash_write_keeps_the_invariants() {
         assert!(lock.unacked_records().len() < LOG_CAPACITY);
     }
 }
+
+#[test]
+fn injected_m3_from_another_session_does_not_end_the_phones_session() {
+    let mut lock = claimed_lock();
+    let mut phone = Phone::new(&lock, 0x33, 0xc1);
+    let lock_pub = lock.identity_public().unwrap();
+    // An attacker's session: M1/M2 then its M3, never delivered in its own session.
+    let eph = EphemeralKeyPair::new(&C, scalar(0x61)).unwrap();
+    let rogue = handshake::initiate(eph, [9; 16], 0).unwrap();
+    let m2 = exchange(&mut lock, rogue.m1(), 247);
+    let mut rogue = rogue.on_m2(&C, &m2, |_| Some(lock_pub)).unwrap();
+    let req = M3Request {
+        credential: CredentialRef::Full(&phone.credential),
+        cid: phone.claims.cid,
+        command: Command {
+            op: Operation::Unlock,
+            param: 0,
+            cmd_id: 1,
+        },
+        revocation: None,
+        time_token: None,
+        log_ack: None,
+    };
+    let mut stale = [0u8; MAX_MESSAGE_LEN];
+    let n = rogue.seal_m3(&C, &key(0x33), &req, &mut stale).unwrap();
+    let stale = stale[..n].to_vec();
+    // The genuine phone starts its session; the stale M3 is injected first.
+    let eph = EphemeralKeyPair::new(&C, scalar(0x62)).unwrap();
+    let hello = handshake::initiate(eph, [8; 16], 0).unwrap();
+    let m2 = exchange(&mut lock, hello.m1(), 247);
+    let mut session = hello.on_m2(&C, &m2, |_| Some(lock_pub)).unwrap();
+    let mut frag = framing::fragment(&stale, 247).unwrap();
+    let mut frame = [0u8; 256];
+    let mut last = Ok(None);
+    while let Some(len) = frag.next_into(&mut frame) {
+        last = lock
+            .on_frame(&frame[..len.unwrap()])
+            .map(|r| r.map(<[u8]>::to_vec));
+    }
+    assert!(last.is_err(), "M3 of another session is refused");
+    assert!(lock.board.actuator.moves.is_empty());
+    let mut m3 = [0u8; MAX_MESSAGE_LEN];
+    let n = session.seal_m3(&C, &key(0x33), &req, &mut m3).unwrap();
+    let m4 = exchange(&mut lock, &m3[..n], 247);
+    let mut buf = [0u8; MAX_MESSAGE_LEN];
+    assert_eq!(session.open_m4(&C, &m4, &mut buf).unwrap().result, 0);
+    let _ = &mut phone;
+}
+
+#[test]
+fn handshake_session_expires_after_ten_seconds() {
+    let mut lock = claimed_lock();
+    let phone = Phone::new(&lock, 0x33, 0xc1);
+    let lock_pub = lock.identity_public().unwrap();
+    let eph = EphemeralKeyPair::new(&C, scalar(0x62)).unwrap();
+    let hello = handshake::initiate(eph, [8; 16], 0).unwrap();
+    let m2 = exchange(&mut lock, hello.m1(), 247);
+    let mut session = hello.on_m2(&C, &m2, |_| Some(lock_pub)).unwrap();
+    lock.board.clock.advance(10_001);
+    let req = M3Request {
+        credential: CredentialRef::Full(&phone.credential),
+        cid: phone.claims.cid,
+        command: Command {
+            op: Operation::Unlock,
+            param: 0,
+            cmd_id: 1,
+        },
+        revocation: None,
+        time_token: None,
+        log_ack: None,
+    };
+    let mut m3 = [0u8; MAX_MESSAGE_LEN];
+    let n = session.seal_m3(&C, &key(0x33), &req, &mut m3).unwrap();
+    let mut frag = framing::fragment(&m3[..n], 247).unwrap();
+    let mut frame = [0u8; 256];
+    let mut last = Ok(None);
+    while let Some(len) = frag.next_into(&mut frame) {
+        last = lock
+            .on_frame(&frame[..len.unwrap()])
+            .map(|r| r.map(<[u8]>::to_vec));
+    }
+    assert!(last.is_err());
+    assert!(lock.board.actuator.moves.is_empty());
+}
