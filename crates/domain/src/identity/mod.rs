@@ -6,11 +6,15 @@
 //! Requirements: `shared/design/security.md` (Identity) and research `security.md` §1 rows 2, 3, 5,
 //! 9 and §2 (lockout state machine, tests T1–T15).
 
+pub mod base32;
 pub mod blocklist;
 pub mod lockout;
 pub mod password;
+pub mod recovery_code;
+pub mod totp;
 
 pub use lockout::{
     Gate, LockoutEvent, LockoutParams, LockoutPolicy, LockoutPolicyError, LockoutState,
 };
 pub use password::{ContextWordKind, PasswordContext, PasswordPolicy, PasswordRefusal};
+pub use totp::{TotpRefusal, verify_totp};
