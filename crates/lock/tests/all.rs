@@ -827,3 +827,68 @@ fn handshake_session_expires_after_ten_seconds() {
     assert!(last.is_err());
     assert!(lock.board.actuator.moves.is_empty());
 }
+
+/// Ack everything the lock has handed out so far, as the server would after verifying.
+fn ack_all(lock: &Lock, batch: &[u8]) -> Vec<u8> {
+    let lock_pub = lock.identity_public().unwrap();
+    let lck = log::derive_log_key(&C, &scalar(CLOUD_LOG), &lock_pub, lock.lock_id()).unwrap();
+    let mut scratch = [0u8; log::MAX_BATCH_LEN];
+    let opened = log::open_batch(&C, &lock_pub, &lck, batch, &mut scratch).unwrap();
+    let ack = LogAck {
+        lock_id: *lock.lock_id(),
+        acked_seq: opened.to_seq(),
+        head: opened.head,
+    };
+    let mut buf = [0u8; 160];
+    let n = ack.sign(&C, &key(ACK), &mut buf).unwrap();
+    buf[..n].to_vec()
+}
+
+#[test]
+fn full_log_loses_no_unacknowledged_record_and_reports_the_overflow() {
+    let mut lock = claimed_lock();
+    let mut phone = Phone::new(&lock, 0x33, 0xc1);
+    // No courier comes back with acks: the log fills up.
+    let mut last = None;
+    for _ in 0..LOG_CAPACITY + 10 {
+        let out = unlock(
+            &mut lock,
+            &mut phone,
+            247,
+            false,
+            Operation::Unlock,
+            &Deliver::default(),
+        );
+        assert_eq!(out.result, 0);
+        last = out.batch;
+    }
+    assert_eq!(lock.unacked_records().len(), LOG_CAPACITY);
+    let first_seq = lock.unacked_records()[0].seq;
+    check_journal(&lock.board.flash.journal);
+    // Acks arrive batch by batch (16 records each); the overflow is then reported.
+    let mut saw_overflow = false;
+    for _ in 0..12 {
+        let d = Deliver {
+            log_ack: last.as_deref().map(|b| ack_all(&lock, b)),
+            ..Deliver::default()
+        };
+        let out = unlock(&mut lock, &mut phone, 247, false, Operation::Unlock, &d);
+        assert_eq!(out.result, 0);
+        saw_overflow |= lock
+            .unacked_records()
+            .iter()
+            .any(|r| r.event == latchkey_lock::machine::event::LOG_OVERFLOW && r.aux > 0);
+        last = out.batch;
+    }
+    assert!(saw_overflow, "lost events are reported once space frees");
+    assert!(lock.unacked_records().iter().all(|r| r.seq > first_seq));
+    // The log has wrapped: slots were reused, and only for acknowledged records.
+    assert!(
+        lock.board
+            .flash
+            .journal
+            .iter()
+            .any(|w| matches!(w.slot, Slot::Log(_)) && !w.old.is_empty())
+    );
+    check_journal(&lock.board.flash.journal);
+}
