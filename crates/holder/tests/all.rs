@@ -166,6 +166,8 @@ fn try_unlock(
     op: Operation,
     time: &mut dyn TimeSource,
 ) -> Run {
+    // Idle time before the phone arrives: the lock precomputes its ephemeral key and log batch.
+    lock.tick().unwrap();
     phone.seq = phone.seq.wrapping_add(1);
     let eph = EphemeralKeyPair::new(&C, scalar(0x40 ^ phone.seq)).unwrap();
     let (mut attempt, m1) =
@@ -365,6 +367,14 @@ fn logs_reach_the_verifier_through_couriers_and_gaps_are_detected() {
         &mut c,
         &mut link,
         Operation::Lock
+    )));
+    // An ack invalidates the batch the lock had prepared; the next visit carries a fresh one.
+    assert!(c.wallet.take_batches().is_empty());
+    assert!(granted(&unlock(
+        &mut lock,
+        &mut c,
+        &mut link,
+        Operation::Unlock
     )));
     let later = open(&c.wallet.take_batches()[0].bytes);
     assert!(

@@ -6,9 +6,7 @@ use latchkey_protocol::bounded::Bounded;
 use latchkey_protocol::checks::{self, LockView, Refusal};
 use latchkey_protocol::claim::{self, ClaimBundle, MAX_CLAIM_BUNDLE_LEN, SETUP_SECRET_LEN};
 use latchkey_protocol::credential::{Claims, Credential};
-use latchkey_protocol::crypto::{
-    AeadKey, Crypto, Digest, LocalSigner, PublicKey, SecretScalar, kid8,
-};
+use latchkey_protocol::crypto::{AeadKey, Crypto, Digest, PublicKey, SecretScalar, Signer, kid8};
 use latchkey_protocol::error::Error;
 use latchkey_protocol::framing::{MAX_MESSAGE_LEN, Reassembler};
 use latchkey_protocol::handshake::{
@@ -108,6 +106,9 @@ pub enum ClaimRefusal {
 struct Identity {
     lock_id: Id16,
     lik: SecretScalar,
+    /// Derived once at power-on: deriving it per signature would add a scalar multiplication
+    /// to every unlock (P1).
+    lik_public: PublicKey,
     setup_secret: [u8; SETUP_SECRET_LEN],
 }
 
@@ -177,6 +178,9 @@ pub struct LockCore<F: Flash, K: Clock, A: Actuator, R: Entropy, C: Crypto> {
     pairing: Option<(u64, [u8; 16])>,
     session: Option<(LockSession, u64)>,
     ephemeral: Option<EphemeralKeyPair>,
+    /// A log batch sealed while idle, handed out in the next M4: its checkpoint signature
+    /// stays off the unlock's critical path, like the ephemeral key (P1/P2).
+    prepared_batch: Option<([u8; log::MAX_BATCH_LEN], usize, u32)>,
     reassembler: Reassembler<MAX_MESSAGE_LEN>,
     bolt: Bolt,
     reply: [u8; MAX_MESSAGE_LEN],
@@ -234,9 +238,11 @@ impl<F: Flash, K: Clock, A: Actuator, R: Entropy, C: Crypto> LockCore<F, K, A, R
         let lock_id: Id16 = r.take_array()?;
         let lik = SecretScalar::from_bytes(r.take_array()?);
         let setup_secret = r.take_array()?;
+        let lik_public = crypto.public_key(&lik)?;
         let identity = Identity {
             lock_id,
             lik,
+            lik_public,
             setup_secret,
         };
 
@@ -272,6 +278,7 @@ impl<F: Flash, K: Clock, A: Actuator, R: Entropy, C: Crypto> LockCore<F, K, A, R
             pairing: None,
             session: None,
             ephemeral: None,
+            prepared_batch: None,
             reassembler: Reassembler::new(),
             bolt: Bolt::Locked,
             reply: [0u8; MAX_MESSAGE_LEN],
@@ -549,7 +556,7 @@ impl<F: Flash, K: Clock, A: Actuator, R: Entropy, C: Crypto> LockCore<F, K, A, R
 
     /// The lock identity public key (for the site's lock directory).
     pub fn identity_public(&self) -> Result<PublicKey, LockError> {
-        Ok(self.crypto.public_key(&self.identity.lik)?)
+        Ok(self.identity.lik_public)
     }
 
     /// Timer tick: expire the session and the pairing window, precompute the next ephemeral
@@ -569,6 +576,7 @@ impl<F: Flash, K: Clock, A: Actuator, R: Entropy, C: Crypto> LockCore<F, K, A, R
         if self.ephemeral.is_none() {
             self.ephemeral = Some(self.fresh_ephemeral()?);
         }
+        self.prepare_batch()?;
         if let Some(rtc) = self.board.clock.rtc_secs() {
             // Persist at most hourly: flash wear against how far time can fall back on reset.
             if rtc > self.counters.lkgt.saturating_add(3600) {
@@ -699,7 +707,10 @@ impl<F: Flash, K: Clock, A: Actuator, R: Entropy, C: Crypto> LockCore<F, K, A, R
             status,
             cfg_ver,
         };
-        let signer = LocalSigner::new(&self.crypto, self.identity.lik.clone())?;
+        let signer = IdentitySigner {
+            crypto: &self.crypto,
+            identity: &self.identity,
+        };
         let mut out = [0u8; handshake::M2_LEN];
         let session = handshake::respond(
             &self.crypto,
@@ -776,8 +787,11 @@ impl<F: Flash, K: Clock, A: Actuator, R: Entropy, C: Crypto> LockCore<F, K, A, R
         };
         let (_, trusted) = self.now();
         let needs = if trusted { 0 } else { NEED_TIME };
-        let mut batch = [0u8; log::MAX_BATCH_LEN];
-        let batch_len = self.seal_pending(&mut batch)?;
+        let prepared = self.prepared_batch.take();
+        let batch: &[u8] = match &prepared {
+            Some((bytes, len, _)) => bytes.get(..*len).unwrap_or(&[]),
+            None => &[],
+        };
         let m4 = M4 {
             result,
             event_seq,
@@ -787,7 +801,7 @@ impl<F: Flash, K: Clock, A: Actuator, R: Entropy, C: Crypto> LockCore<F, K, A, R
                 Bolt::Unlatched => 3,
             },
             needs,
-            batch: batch.get(..batch_len).filter(|b| !b.is_empty()),
+            batch: Some(batch).filter(|b| !b.is_empty()),
         };
         let mut out = [0u8; MAX_MESSAGE_LEN];
         let n = session.seal_m4(&self.crypto, &m4, &mut out)?;
@@ -807,6 +821,31 @@ impl<F: Flash, K: Clock, A: Actuator, R: Entropy, C: Crypto> LockCore<F, K, A, R
         self.bolt = to;
     }
 
+    /// Seal the oldest pending records unless an up-to-date batch is already prepared.
+    fn prepare_batch(&mut self) -> Result<(), LockError> {
+        let covers = self.unacked.len().min(log::MAX_BATCH_RECORDS);
+        let last = self
+            .unacked
+            .as_slice()
+            .get(covers.wrapping_sub(1))
+            .map(|r| r.seq);
+        let Some(last) = last else {
+            self.prepared_batch = None;
+            return Ok(());
+        };
+        if self
+            .prepared_batch
+            .as_ref()
+            .is_some_and(|(_, _, to)| *to == last)
+        {
+            return Ok(());
+        }
+        let mut out = [0u8; log::MAX_BATCH_LEN];
+        let n = self.seal_pending(&mut out)?;
+        self.prepared_batch = (n > 0).then_some((out, n, last));
+        Ok(())
+    }
+
     fn seal_pending(&mut self, out: &mut [u8]) -> Result<usize, LockError> {
         if self.unacked.is_empty() {
             return Ok(0);
@@ -821,7 +860,10 @@ impl<F: Flash, K: Clock, A: Actuator, R: Entropy, C: Crypto> LockCore<F, K, A, R
         }
         let batch_ctr = self.alloc_batch()?;
         let (time, _) = self.now();
-        let signer = LocalSigner::new(&self.crypto, self.identity.lik.clone())?;
+        let signer = IdentitySigner {
+            crypto: &self.crypto,
+            identity: &self.identity,
+        };
         let input = BatchInput {
             lock_id: self.identity.lock_id,
             batch_ctr,
@@ -1017,6 +1059,8 @@ impl<F: Flash, K: Clock, A: Actuator, R: Entropy, C: Crypto> LockCore<F, K, A, R
             keep.push(*r).map_err(|_| Refusal::Malformed)?;
         }
         self.unacked = keep;
+        // The prepared batch may hold records the server now has; reseal at the next idle tick.
+        self.prepared_batch = None;
         Ok(())
     }
 
@@ -1054,6 +1098,21 @@ impl<F: Flash, K: Clock, A: Actuator, R: Entropy, C: Crypto> LockCore<F, K, A, R
         .map_err(|_| Refusal::Malformed)?;
         self.actuate(cmd.op);
         Ok(())
+    }
+}
+
+/// Signs with the lock identity key without re-deriving its public key.
+struct IdentitySigner<'a, C: Crypto> {
+    crypto: &'a C,
+    identity: &'a Identity,
+}
+
+impl<C: Crypto> Signer for IdentitySigner<'_, C> {
+    fn public_key(&self) -> &PublicKey {
+        &self.identity.lik_public
+    }
+    fn sign(&self, msg: &[u8]) -> Result<latchkey_protocol::crypto::Signature, Error> {
+        self.crypto.ecdsa_sign(&self.identity.lik, msg)
     }
 }
 

@@ -187,6 +187,8 @@ fn unlock(
     op: Operation,
     deliver: &Deliver,
 ) -> Outcome {
+    // Idle time before the phone arrives: the lock precomputes its ephemeral key and log batch.
+    lock.tick().unwrap();
     phone.seed = phone.seed.wrapping_add(1);
     let eph = EphemeralKeyPair::new(&C, scalar(0x70 ^ phone.seed)).unwrap();
     let hello = handshake::initiate(eph, [phone.seed; 16], u8::from(cached)).unwrap();
