@@ -24,6 +24,10 @@ pub const LOG_CAPACITY: usize = 128;
 pub const SEQ_STRIDE: u32 = 256;
 /// Batch counters reserved per persisted ceiling.
 pub const BATCH_STRIDE: u32 = 64;
+/// Limited-use credentials whose counts the lock tracks at once.
+pub const USES_CAPACITY: usize = 16;
+const USE_ENTRY_LEN: usize = 8 + 4 + 2;
+
 /// Verified credentials kept for the fast path.
 pub const CACHE_SIZE: usize = 8;
 /// Consecutive refused attempts before a lockout (Matter `WrongCodeEntryLimit`).
@@ -122,6 +126,22 @@ struct Binding {
     cfg_ver: u16,
 }
 
+/// Use count of one limited-use credential.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct UseEntry {
+    cid8: latchkey_protocol::ids::Cid8,
+    exp: u32,
+    count: u16,
+}
+
+impl latchkey_protocol::bounded::Zeroed for UseEntry {
+    const ZERO: Self = UseEntry {
+        cid8: [0; 8],
+        exp: 0,
+        count: 0,
+    };
+}
+
 /// Who an attempt was for, as recorded in the log.
 #[derive(Debug, Clone, Copy)]
 struct Who {
@@ -170,6 +190,7 @@ pub struct LockCore<F: Flash, K: Clock, A: Actuator, R: Entropy, C: Crypto> {
     next_seq: u32,
     next_batch: u32,
     unacked: Bounded<Record, LOG_CAPACITY>,
+    uses: Bounded<UseEntry, USES_CAPACITY>,
     head: Digest,
     cache: [Option<CachedCredential>; CACHE_SIZE],
     cache_next: usize,
@@ -270,6 +291,7 @@ impl<F: Flash, K: Clock, A: Actuator, R: Entropy, C: Crypto> LockCore<F, K, A, R
             next_batch: counters.batch_ceiling.max(1),
             counters,
             unacked: Bounded::new(),
+            uses: Bounded::new(),
             head: counters.acked_head,
             cache: [const { None }; CACHE_SIZE],
             cache_next: 0,
@@ -287,6 +309,7 @@ impl<F: Flash, K: Clock, A: Actuator, R: Entropy, C: Crypto> LockCore<F, K, A, R
         core.load_binding()?;
         core.load_revocation()?;
         core.load_log()?;
+        core.load_uses()?;
         core.log_event(event::BOOT, 0, 0, 0, None, 0)?;
         Ok(core)
     }
@@ -344,6 +367,67 @@ impl<F: Flash, K: Clock, A: Actuator, R: Entropy, C: Crypto> LockCore<F, K, A, R
         let env = latchkey_protocol::cose::Sign1::decode(bytes).map_err(|_| Refusal::Malformed)?;
         let key = issuer_key(binding, &env.kid).ok_or(Refusal::UntrustedIssuer)?;
         RevocationList::open(&self.crypto, bytes, key).map_err(|_| Refusal::IssuerSignature)
+    }
+
+    fn load_uses(&mut self) -> Result<(), LockError> {
+        let mut buf = [0u8; USES_CAPACITY * USE_ENTRY_LEN];
+        let n = read_slot(&mut self.board.flash, Slot::Uses, &mut buf)?;
+        let bytes = buf.get(..n).ok_or(LockError::Corrupt)?;
+        if n % USE_ENTRY_LEN != 0 {
+            return Err(LockError::Corrupt);
+        }
+        for chunk in bytes.chunks_exact(USE_ENTRY_LEN) {
+            let mut r = latchkey_protocol::cbor::Reader::new(chunk);
+            self.uses.push(UseEntry {
+                cid8: r.take_array()?,
+                exp: r.be32()?,
+                count: r.be16()?,
+            })?;
+        }
+        Ok(())
+    }
+
+    fn persist_uses(&mut self, next: Bounded<UseEntry, USES_CAPACITY>) -> Result<(), LockError> {
+        let mut buf = [0u8; USES_CAPACITY * USE_ENTRY_LEN];
+        let mut w = latchkey_protocol::cbor::Writer::new(&mut buf);
+        for e in next.as_slice() {
+            w.raw(&e.cid8)?;
+            w.be32(e.exp)?;
+            w.be16(e.count)?;
+        }
+        self.board.flash.write(Slot::Uses, w.written())?;
+        self.uses = next;
+        Ok(())
+    }
+
+    /// Count one use of a limited-use credential, persisted before the operation runs.
+    fn count_use(&mut self, claims: &Claims) -> Result<(), Refusal> {
+        let Some(max) = claims.max_uses else {
+            return Ok(());
+        };
+        let (now, _) = self.now();
+        let id = latchkey_protocol::ids::cid8(&claims.cid);
+        let mut next: Bounded<UseEntry, USES_CAPACITY> = Bounded::new();
+        let mut found = None;
+        for e in self.uses.as_slice() {
+            if e.cid8 == id {
+                found = Some(*e);
+            } else if now <= e.exp.saturating_add(checks::MAX_SKEW_SECS) {
+                // Entries of expired credentials are pruned: those cannot be used anyway.
+                next.push(*e).map_err(|_| Refusal::UsesExhausted)?;
+            }
+        }
+        let count = found.map(|e| e.count).unwrap_or(0);
+        if count >= max {
+            return Err(Refusal::UsesExhausted);
+        }
+        next.push(UseEntry {
+            cid8: id,
+            exp: claims.exp,
+            count: count.saturating_add(1),
+        })
+        .map_err(|_| Refusal::UsesExhausted)?;
+        self.persist_uses(next).map_err(|_| Refusal::Malformed)
     }
 
     fn load_log(&mut self) -> Result<(), LockError> {
@@ -700,6 +784,14 @@ impl<F: Flash, K: Clock, A: Actuator, R: Entropy, C: Crypto> LockCore<F, K, A, R
         if !self.unacked.is_empty() {
             status |= handshake::STATUS_LOG_PENDING;
         }
+        if self
+            .revocation
+            .as_ref()
+            .and_then(|l| l.next_update)
+            .is_none_or(|n| now > n)
+        {
+            status |= handshake::STATUS_WANT_REVOCATION;
+        }
         let hello = LockHello {
             lock_id: self.identity.lock_id,
             rev_ver: self.revocation_version(),
@@ -941,6 +1033,8 @@ impl<F: Flash, K: Clock, A: Actuator, R: Entropy, C: Crypto> LockCore<F, K, A, R
                 &m3.holder_sig,
             )
             .map_err(|_| (Refusal::HolderSignature, Some(Who::of(&claims))))?;
+        self.count_use(&claims)
+            .map_err(|r| (r, Some(Who::of(&claims))))?;
         if matches!(m3.credential, CredentialRef::Full(_)) {
             self.remember(&claims, kid);
             // A verified credential's iat is signed time (R§6.5).

@@ -17,6 +17,8 @@ pub enum Slot {
     Counters,
     /// One event-log record; index = `seq % LOG_CAPACITY`.
     Log(u16),
+    /// Use counts of limited-use credentials.
+    Uses,
 }
 
 /// Flash failure. After any error the core stops acting on the current event.

@@ -894,3 +894,31 @@ fn full_log_loses_no_unacknowledged_record_and_reports_the_overflow() {
     );
     check_journal(&lock.board.flash.journal);
 }
+
+#[test]
+fn limited_use_credential_stops_after_max_uses_even_across_a_reboot() {
+    let mut lock = claimed_lock();
+    let mut phone = Phone::new(&lock, 0x33, 0xc1);
+    phone.claims.max_uses = Some(2);
+    let mut buf = [0u8; credential::MAX_CREDENTIAL_LEN];
+    let n = credential::issue(&C, &key(ISSUER), &phone.claims, &mut buf).unwrap();
+    phone.credential = buf[..n].to_vec();
+    let d = Deliver::default();
+    assert_eq!(
+        unlock(&mut lock, &mut phone, 247, false, Operation::Unlock, &d).result,
+        0
+    );
+    let mut lock = reboot(lock, true);
+    assert_eq!(
+        unlock(&mut lock, &mut phone, 247, false, Operation::Lock, &d).result,
+        0
+    );
+    assert_eq!(
+        unlock(&mut lock, &mut phone, 247, true, Operation::Unlock, &d).result,
+        Refusal::UsesExhausted.code()
+    );
+    assert_eq!(
+        lock.board.actuator.moves,
+        vec![Bolt::Unlocked, Bolt::Locked]
+    );
+}

@@ -65,6 +65,8 @@ pub enum Refusal {
     LockedOut = 22,
     /// Cached-credential id not in the cache (phone must send the full credential).
     NotCached = 23,
+    /// The credential's `max_uses` is used up (or the lock cannot track another limited credential).
+    UsesExhausted = 24,
 }
 
 impl Refusal {
