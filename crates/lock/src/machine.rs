@@ -107,6 +107,19 @@ pub enum ClaimRefusal {
     Flash(FlashError),
 }
 
+impl ClaimRefusal {
+    /// Stable code carried in the claim-result message (0 = claimed).
+    pub const fn code(self) -> u8 {
+        match self {
+            ClaimRefusal::AlreadyBound => 1,
+            ClaimRefusal::NoButtonPress => 2,
+            ClaimRefusal::BadProof => 3,
+            ClaimRefusal::BadBundle => 4,
+            ClaimRefusal::Flash(_) => 5,
+        }
+    }
+}
+
 struct Identity {
     lock_id: Id16,
     lik: SecretScalar,
@@ -760,8 +773,57 @@ impl<F: Flash, K: Clock, A: Actuator, R: Entropy, C: Crypto> LockCore<F, K, A, R
         match msg.first() {
             Some(&handshake::MSG_M1) => self.on_m1(msg),
             Some(&handshake::MSG_M3) => self.on_m3(msg),
+            Some(&claim::MSG_PAIR_REQUEST) => self.on_pair_request(msg),
+            Some(&claim::MSG_CLAIM) => self.on_claim(msg),
             _ => Err(LockError::Protocol(Error::UnexpectedType)),
         }
+    }
+
+    fn reply_with(&mut self, bytes: &[u8]) -> Result<Reply<'_>, LockError> {
+        let dst = self
+            .reply
+            .get_mut(..bytes.len())
+            .ok_or(LockError::Corrupt)?;
+        dst.copy_from_slice(bytes);
+        Ok(Some(self.reply.get(..bytes.len()).unwrap_or(&[])))
+    }
+
+    fn on_pair_request(&mut self, msg: &[u8]) -> Result<Reply<'_>, LockError> {
+        if msg.len() != 1 {
+            return Err(LockError::Protocol(Error::TrailingBytes));
+        }
+        if self.binding.is_some() {
+            return self.reply_with(&[claim::MSG_CLAIM_RESULT, ClaimRefusal::AlreadyBound.code()]);
+        }
+        let up = self.board.clock.uptime_ms();
+        let Some((_, nonce)) = self.pairing.filter(|(until, _)| up <= *until) else {
+            return self.reply_with(&[claim::MSG_CLAIM_RESULT, ClaimRefusal::NoButtonPress.code()]);
+        };
+        let id = &self.identity;
+        let tag = claim::pairing_tag(
+            &self.crypto,
+            &id.setup_secret,
+            &id.lock_id,
+            &nonce,
+            &id.lik_public,
+        )?;
+        let offer = claim::PairingOffer {
+            lock_id: id.lock_id,
+            nonce,
+            identity: id.lik_public,
+            tag,
+        }
+        .encode()?;
+        self.reply_with(&offer)
+    }
+
+    fn on_claim(&mut self, msg: &[u8]) -> Result<Reply<'_>, LockError> {
+        let req = claim::ClaimRequest::decode(msg)?;
+        let code = match self.claim(req.bundle, &req.proof) {
+            Ok(()) => 0,
+            Err(e) => e.code(),
+        };
+        self.reply_with(&[claim::MSG_CLAIM_RESULT, code])
     }
 
     fn on_m1(&mut self, m1: &[u8]) -> Result<Reply<'_>, LockError> {

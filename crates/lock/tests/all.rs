@@ -922,3 +922,45 @@ fn limited_use_credential_stops_after_max_uses_even_across_a_reboot() {
         vec![Bolt::Unlocked, Bolt::Locked]
     );
 }
+
+#[test]
+fn owner_claims_over_ble_and_the_app_authenticates_the_lock_with_the_label_secret() {
+    use latchkey_protocol::claim::{
+        ClaimRequest, MSG_CLAIM_RESULT, MSG_PAIR_REQUEST, PairingOffer,
+    };
+    let (mut lock, secret) = fresh_lock();
+    assert_eq!(
+        exchange(&mut lock, &[MSG_PAIR_REQUEST], 23),
+        vec![MSG_CLAIM_RESULT, ClaimRefusal::NoButtonPress.code()]
+    );
+    lock.button_pressed().unwrap();
+    let offer = PairingOffer::decode(&exchange(&mut lock, &[MSG_PAIR_REQUEST], 23)).unwrap();
+    offer.verify(&C, &secret).unwrap();
+    assert!(
+        offer.verify(&C, &[0u8; 16]).is_err(),
+        "a key substituted in radio range fails the tag"
+    );
+    assert_eq!(offer.identity, lock.identity_public().unwrap());
+    let bundle = bundle_for(offer.lock_id);
+    let proof = claim_proof(&C, &secret, &offer.nonce, &bundle).unwrap();
+    let mut buf = [0u8; 512];
+    let n = ClaimRequest {
+        proof,
+        bundle: &bundle,
+    }
+    .encode(&mut buf)
+    .unwrap();
+    assert_eq!(
+        exchange(&mut lock, &buf[..n], 23),
+        vec![MSG_CLAIM_RESULT, 0]
+    );
+    assert!(lock.is_bound());
+    assert_eq!(
+        exchange(&mut lock, &buf[..n], 23),
+        vec![MSG_CLAIM_RESULT, ClaimRefusal::AlreadyBound.code()]
+    );
+    assert_eq!(
+        exchange(&mut lock, &[MSG_PAIR_REQUEST], 23),
+        vec![MSG_CLAIM_RESULT, ClaimRefusal::AlreadyBound.code()]
+    );
+}

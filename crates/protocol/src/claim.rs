@@ -174,3 +174,133 @@ pub fn verify_claim_proof<C: Crypto + ?Sized>(
         Err(Error::Crypto)
     }
 }
+
+/// BLE message type: phone asks an unbound lock in its pairing window for a pairing offer.
+pub const MSG_PAIR_REQUEST: u8 = 0x10;
+/// BLE message type: the lock's pairing offer.
+pub const MSG_PAIR_OFFER: u8 = 0x11;
+/// BLE message type: the claim (proof and bundle).
+pub const MSG_CLAIM: u8 = 0x12;
+/// BLE message type: the lock's claim result.
+pub const MSG_CLAIM_RESULT: u8 = 0x13;
+/// Length of a pairing offer.
+pub const PAIR_OFFER_LEN: usize = 1 + 16 + 16 + 33 + 32;
+
+/// The lock's pairing offer: `11 | lock_id(16) | pairing_nonce(16) | identity key(33) | tag(32)`.
+///
+/// `tag` = HKDF(salt = nonce, IKM = setup secret, info = "lk/pair/v1" ‖ lock_id ‖ identity),
+/// so the app, which read the secret from the label, knows the identity key is the real lock's
+/// and not a key substituted by someone in radio range during pairing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PairingOffer {
+    /// The lock.
+    pub lock_id: Id16,
+    /// Fresh nonce of this pairing window; the claim proof binds to it.
+    pub nonce: [u8; 16],
+    /// The lock identity public key the server will register.
+    pub identity: PublicKey,
+    /// Setup-secret MAC over the above.
+    pub tag: [u8; 32],
+}
+
+/// The tag of a pairing offer (see [`PairingOffer`]).
+pub fn pairing_tag<C: Crypto + ?Sized>(
+    crypto: &C,
+    setup_secret: &[u8; SETUP_SECRET_LEN],
+    lock_id: &Id16,
+    nonce: &[u8; 16],
+    identity: &PublicKey,
+) -> Result<[u8; 32], Error> {
+    let prk = crypto.hkdf_extract(nonce, setup_secret);
+    let mut out = [0u8; 32];
+    crypto.hkdf_expand(&prk, &[b"lk/pair/v1", lock_id, identity], &mut out)?;
+    Ok(out)
+}
+
+impl PairingOffer {
+    /// Encode to the fixed 98-byte form.
+    pub fn encode(&self) -> Result<[u8; PAIR_OFFER_LEN], Error> {
+        let mut out = [0u8; PAIR_OFFER_LEN];
+        let mut w = Writer::new(&mut out);
+        w.byte(MSG_PAIR_OFFER)?;
+        w.raw(&self.lock_id)?;
+        w.raw(&self.nonce)?;
+        w.raw(&self.identity)?;
+        w.raw(&self.tag)?;
+        Ok(out)
+    }
+
+    /// Strictly decode.
+    pub fn decode(bytes: &[u8]) -> Result<Self, Error> {
+        if bytes.len() != PAIR_OFFER_LEN {
+            return Err(Error::InvalidValue);
+        }
+        let mut r = Reader::new(bytes);
+        if r.u8_raw()? != MSG_PAIR_OFFER {
+            return Err(Error::UnexpectedType);
+        }
+        Ok(PairingOffer {
+            lock_id: r.take_array()?,
+            nonce: r.take_array()?,
+            identity: r.take_array()?,
+            tag: r.take_array()?,
+        })
+    }
+
+    /// App side: check the tag with the secret from the label (constant time).
+    pub fn verify<C: Crypto + ?Sized>(
+        &self,
+        crypto: &C,
+        setup_secret: &[u8; SETUP_SECRET_LEN],
+    ) -> Result<(), Error> {
+        let want = pairing_tag(
+            crypto,
+            setup_secret,
+            &self.lock_id,
+            &self.nonce,
+            &self.identity,
+        )?;
+        if ct_eq(&want, &self.tag) {
+            Ok(())
+        } else {
+            Err(Error::Crypto)
+        }
+    }
+}
+
+/// The claim message: `12 | proof(32) | bundle (COSE_Sign1, ≤ 400)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClaimRequest<'a> {
+    /// [`claim_proof`] over the bundle and the offer's nonce.
+    pub proof: [u8; 32],
+    /// The signed claim bundle.
+    pub bundle: &'a [u8],
+}
+
+impl<'a> ClaimRequest<'a> {
+    /// Encode into `out`; returns the length.
+    pub fn encode(&self, out: &mut [u8]) -> Result<usize, Error> {
+        if self.bundle.is_empty() || self.bundle.len() > MAX_CLAIM_BUNDLE_LEN {
+            return Err(Error::Oversize);
+        }
+        let mut w = Writer::new(out);
+        w.byte(MSG_CLAIM)?;
+        w.raw(&self.proof)?;
+        w.raw(self.bundle)?;
+        Ok(w.len())
+    }
+
+    /// Strictly decode (the bundle itself is decoded by [`ClaimBundle::open`]).
+    pub fn decode(bytes: &'a [u8]) -> Result<Self, Error> {
+        let mut r = Reader::new(bytes);
+        if r.u8_raw()? != MSG_CLAIM {
+            return Err(Error::UnexpectedType);
+        }
+        let proof = r.take_array()?;
+        let bundle = r.rest();
+        if bundle.is_empty() || bundle.len() > MAX_CLAIM_BUNDLE_LEN {
+            return Err(Error::Oversize);
+        }
+        Ok(ClaimRequest { proof, bundle })
+    }
+}

@@ -8,7 +8,7 @@
 //! Regenerate after an intentional format change with `LATCHKEY_REGEN_VECTORS=1`.
 
 use super::support::*;
-use latchkey_protocol::claim::{ClaimBundle, claim_proof};
+use latchkey_protocol::claim::{ClaimBundle, ClaimRequest, PairingOffer, claim_proof, pairing_tag};
 use latchkey_protocol::crypto::{
     Crypto, PublicKey, RingCrypto, SecretScalar, Signature, Signer, SoftwareCrypto,
 };
@@ -294,6 +294,22 @@ fn build<C: Crypto>(c: &C, mode: &Mode) -> Value {
     let setup_secret = [0x5e; 16];
     let pairing_nonce = [0x9a; 16];
     let proof = claim_proof(c, &setup_secret, &pairing_nonce, &bundle_buf[..bundle_len]).unwrap();
+    let identity = public(c, LOCK);
+    let offer = PairingOffer {
+        lock_id: LOCK_ID,
+        nonce: pairing_nonce,
+        identity,
+        tag: pairing_tag(c, &setup_secret, &LOCK_ID, &pairing_nonce, &identity).unwrap(),
+    }
+    .encode()
+    .unwrap();
+    let mut claim_req = [0u8; 512];
+    let claim_req_len = ClaimRequest {
+        proof,
+        bundle: &bundle_buf[..bundle_len],
+    }
+    .encode(&mut claim_req)
+    .unwrap();
 
     // BLE frames of M3 at the minimum MTU.
     let mut frames = Vec::new();
@@ -331,7 +347,8 @@ fn build<C: Crypto>(c: &C, mode: &Mode) -> Value {
             "ack_cose_sign1": hex(&ack_buf[..ack_len]),
         },
         "claim": { "bundle_cose_sign1": hex(&bundle_buf[..bundle_len]), "setup_secret": hex(&setup_secret),
-            "pairing_nonce": hex(&pairing_nonce), "proof": hex(&proof) },
+            "pairing_nonce": hex(&pairing_nonce), "proof": hex(&proof),
+            "pairing_offer": hex(&offer), "claim_request": hex(&claim_req[..claim_req_len]) },
         "handshake": {
             "nonce_phone": hex(&nonce_p), "nonce_lock": hex(&nonce_l),
             "m1": hex(&m1), "m2": hex(&m2), "th2": hex(keys.th2()),
