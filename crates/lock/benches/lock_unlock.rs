@@ -267,6 +267,12 @@ fn main() {
         us(aead),
         us(hkdf)
     );
+    // RAM: the core is no_std without an allocator, so its whole state is this one value (plus
+    // stack buffers of at most a few KiB per call: message, reassembly and batch buffers).
+    println!(
+        "lock core state: {} bytes (static; no heap)",
+        std::mem::size_of::<Lock>()
+    );
     println!(
         "P1 lock core: first unlock {:.1} µs / primitives {:.1} µs = {:.3}x (bar <= 1.10x)",
         us(first),

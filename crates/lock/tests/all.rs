@@ -145,6 +145,8 @@ impl Phone {
 struct Deliver {
     revocation: Option<Vec<u8>>,
     time_token: bool,
+    /// Time the token claims (default NOW).
+    time_token_at: Option<u32>,
     log_ack: Option<Vec<u8>>,
 }
 
@@ -200,7 +202,7 @@ fn unlock(
         let t = TimeToken {
             lock_id: *lock.lock_id(),
             nonce: session.lock().nonce,
-            utc_ms: u64::from(NOW) * 1000,
+            utc_ms: u64::from(deliver.time_token_at.unwrap_or(NOW)) * 1000,
         };
         let mut buf = [0u8; 160];
         let n = t.sign(&C, &key(TIME_CMD), &mut buf).unwrap();
@@ -962,5 +964,77 @@ fn owner_claims_over_ble_and_the_app_authenticates_the_lock_with_the_label_secre
     assert_eq!(
         exchange(&mut lock, &[MSG_PAIR_REQUEST], 23),
         vec![MSG_CLAIM_RESULT, ClaimRefusal::AlreadyBound.code()]
+    );
+}
+
+#[test]
+fn signed_time_older_than_last_known_good_never_rolls_the_clock_back() {
+    let lock = claimed_lock();
+    let mut phone = Phone::new(&lock, 0x33, 0xc1);
+    let lkgt = lock.last_known_good();
+    let mut lock = reboot(lock, false);
+    let d = Deliver {
+        time_token: true,
+        time_token_at: Some(NOW - 10 * DAY),
+        ..Deliver::default()
+    };
+    assert_eq!(
+        unlock(&mut lock, &mut phone, 247, false, Operation::Unlock, &d).result,
+        0
+    );
+    assert!(lock.last_known_good() >= lkgt);
+    assert!(
+        lock.board.clock.rtc.unwrap() >= lkgt,
+        "the RTC is set no earlier than last-known-good"
+    );
+    check_journal(&lock.board.flash.journal);
+}
+
+#[test]
+fn revocation_overflow_raises_min_epoch_and_reissued_credentials_work() {
+    let mut lock = claimed_lock();
+    let mut old = Phone::new(&lock, 0x33, 0xc1);
+    // The deny-list overflowed: the server bumps min_epoch past every credential of epoch 1.
+    let list = RevocationList {
+        site: SITE,
+        version: 7,
+        iat: NOW - 60,
+        min_epoch: 2,
+        deny: Bounded::new(),
+        floors: Bounded::new(),
+        next_update: Some(NOW + DAY),
+    };
+    let mut buf = [0u8; 640];
+    let n = list.sign(&C, &key(ISSUER), &mut buf).unwrap();
+    let d = Deliver {
+        revocation: Some(buf[..n].to_vec()),
+        ..Deliver::default()
+    };
+    assert_eq!(
+        unlock(&mut lock, &mut old, 247, false, Operation::Unlock, &d).result,
+        Refusal::EpochRevoked.code()
+    );
+    assert_eq!(
+        lock.revocation_version(),
+        7,
+        "the list was installed before the check"
+    );
+    // The re-issued credential (epoch 2) opens.
+    let mut renewed = Phone::new(&lock, 0x33, 0xc1);
+    renewed.claims.epoch = 2;
+    let mut cbuf = [0u8; credential::MAX_CREDENTIAL_LEN];
+    let n = credential::issue(&C, &key(ISSUER), &renewed.claims, &mut cbuf).unwrap();
+    renewed.credential = cbuf[..n].to_vec();
+    assert_eq!(
+        unlock(
+            &mut lock,
+            &mut renewed,
+            247,
+            false,
+            Operation::Unlock,
+            &Deliver::default()
+        )
+        .result,
+        0
     );
 }
