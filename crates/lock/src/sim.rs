@@ -74,8 +74,8 @@ impl SimClock {
 
 impl Clock for SimClock {
     fn rtc_secs(&mut self) -> Option<u32> {
-        let elapsed =
-            u32::try_from((self.uptime_ms - self.rtc_set_at_ms) / 1000).unwrap_or(u32::MAX);
+        let elapsed = u32::try_from(self.uptime_ms.saturating_sub(self.rtc_set_at_ms) / 1000)
+            .unwrap_or(u32::MAX);
         self.rtc.map(|r| r.saturating_add(elapsed))
     }
     fn set_rtc(&mut self, utc_secs: u32) {
