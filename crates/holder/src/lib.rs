@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! Latchkey holder: the phone side of suite v1.
 //!
 //! A [`wallet::Wallet`] keeps the phone's credentials (bound to a holder key behind the
