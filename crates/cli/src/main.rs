@@ -11,10 +11,12 @@ use latchkey_domain::tenancy::{NewOrganisation, Organisation};
 use latchkey_domain::time::rfc3339_utc;
 use latchkey_domain::{Clock, OrgId, Scope, SystemClock};
 use latchkey_server::config::LogFormat;
+use latchkey_server::mail::Mailer;
 use latchkey_server::serve::{Listener, shutdown_signal};
 use latchkey_server::startup::open_store;
 use latchkey_server::{Actor, App, Config, ConfigSources, FlagOverrides};
 use latchkey_store::OpenMode;
+use latchkey_store::repo::NewMail;
 
 #[derive(Parser)]
 #[command(
@@ -63,6 +65,19 @@ enum Command {
     /// Audit log commands.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Mail commands.
+    #[command(subcommand)]
+    Mail(MailCommand),
+}
+
+#[derive(Subcommand)]
+enum MailCommand {
+    /// Send a test message through the configured transport now, and report the outcome.
+    Test {
+        /// Recipient address.
+        #[arg(long)]
+        to: String,
+    },
 }
 
 #[derive(Args, Clone, Default)]
@@ -222,9 +237,10 @@ fn load_config(common: &CommonArgs, serve: &ServeArgs) -> anyhow::Result<Config>
 
 async fn open_app(config: &Config, mode: OpenMode) -> anyhow::Result<App> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let mailer = Mailer::from_config(config)?;
     let (store, report) = open_store(config, clock.as_ref(), mode).await?;
     announce_new_key(&report.created_master_key);
-    Ok(App::new(store, clock))
+    Ok(App::new(store, clock).with_mailer(mailer))
 }
 
 fn announce_new_key(created: &Option<PathBuf>) {
@@ -289,6 +305,14 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let config = load_config(&cli.common, &no_flags)?;
             let app = open_app(&config, OpenMode::Existing).await?;
             let result = site(&app, command).await;
+            app.store.close().await;
+            result
+        }
+        Command::Mail(MailCommand::Test { to }) => {
+            let config = load_config(&cli.common, &no_flags)?;
+            let to = latchkey_domain::tenancy::parse_email("to", &to)?;
+            let app = open_app(&config, OpenMode::Existing).await?;
+            let result = mail_test(&app, to).await;
             app.store.close().await;
             result
         }
@@ -452,6 +476,30 @@ async fn audit(app: &App, command: AuditCommand) -> anyhow::Result<ExitCode> {
             })
         }
     }
+}
+
+async fn mail_test(app: &App, to: String) -> anyhow::Result<ExitCode> {
+    let mail = NewMail {
+        kind: "test".into(),
+        to,
+        subject: "Latchkey test message".into(),
+        body: format!(
+            "This is a test message from Latchkey, sent at {}.\nIf you can read it, mail delivery works.\n",
+            rfc3339_utc(app.clock.now_ms())
+        ),
+    };
+    app.enqueue_mail(latchkey_domain::Scope::Platform, mail)
+        .await?;
+    let report = app.deliver_due_mail().await?;
+    println!(
+        "sent {}, will retry {}, given up {} (other due mail in the outbox was delivered too)",
+        report.sent, report.retrying, report.given_up
+    );
+    Ok(if report.retrying + report.given_up == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 fn hex_key(bytes: &[u8]) -> String {

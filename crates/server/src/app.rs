@@ -7,6 +7,8 @@ use std::sync::Arc;
 use latchkey_domain::{Clock, DomainError, ErrorCode};
 use latchkey_store::{Store, StoreError};
 
+use crate::mail::Mailer;
+
 /// The services' dependencies.
 #[derive(Debug, Clone)]
 pub struct App {
@@ -14,12 +16,24 @@ pub struct App {
     pub store: Store,
     /// The injected clock.
     pub clock: Arc<dyn Clock>,
+    /// Sends mail from the outbox; `None` leaves mail queued (CLI commands that send none).
+    pub mailer: Option<Arc<Mailer>>,
 }
 
 impl App {
     /// Builds the services over an open store.
     pub fn new(store: Store, clock: Arc<dyn Clock>) -> Self {
-        Self { store, clock }
+        Self {
+            store,
+            clock,
+            mailer: None,
+        }
+    }
+
+    /// Adds the mailer that delivers the outbox.
+    pub fn with_mailer(mut self, mailer: Mailer) -> Self {
+        self.mailer = Some(Arc::new(mailer));
+        self
     }
 }
 

@@ -44,6 +44,8 @@ pub struct Config {
     pub http: HttpConfig,
     /// Audit log settings.
     pub audit: AuditConfig,
+    /// Outgoing mail.
+    pub mail: MailConfig,
 }
 
 /// TLS: certificate files, or a self-signed certificate for evaluation.
@@ -110,6 +112,77 @@ impl Default for Config {
             log: LogConfig::default(),
             http: HttpConfig::default(),
             audit: AuditConfig::default(),
+            mail: MailConfig::default(),
+        }
+    }
+}
+
+/// How mail leaves the server.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MailTransportKind {
+    /// `.eml` files in `mail.dir` (the single-machine default; nothing leaves the host).
+    #[default]
+    Files,
+    /// An SMTP relay.
+    Smtp,
+}
+
+/// How the SMTP connection is protected.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SmtpSecurity {
+    /// Plain connection upgraded with STARTTLS (required), usually port 587.
+    #[default]
+    Starttls,
+    /// TLS from the first byte ("SMTPS"), usually port 465.
+    Tls,
+    /// No TLS — allowed only to a loopback relay.
+    None,
+}
+
+/// Outgoing mail (invitations, lock notices, resets).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MailConfig {
+    /// `files` or `smtp`.
+    pub transport: MailTransportKind,
+    /// Sender, e.g. `Latchkey <no-reply@example.com>`.
+    pub from: String,
+    /// Where the files transport writes; default `<data_dir>/mail`.
+    pub dir: Option<PathBuf>,
+    /// SMTP relay host.
+    pub smtp_host: Option<String>,
+    /// SMTP port; default 587 (starttls), 465 (tls), 25 (none).
+    pub smtp_port: Option<u16>,
+    /// `starttls`, `tls` or `none` (loopback only).
+    pub smtp_security: SmtpSecurity,
+    /// SMTP user name.
+    pub smtp_username: Option<String>,
+    /// SMTP password (prefer `smtp_password_file`).
+    pub smtp_password: Option<String>,
+    /// A file holding the SMTP password.
+    pub smtp_password_file: Option<PathBuf>,
+    /// How often the delivery worker looks for due mail.
+    pub poll_interval_secs: u64,
+}
+
+/// Bounds for the mail poll interval, in seconds.
+pub const MAIL_POLL_BOUNDS: (u64, u64) = (1, 3600);
+
+impl Default for MailConfig {
+    fn default() -> Self {
+        Self {
+            transport: MailTransportKind::Files,
+            from: "Latchkey <latchkey@localhost>".into(),
+            dir: None,
+            smtp_host: None,
+            smtp_port: None,
+            smtp_security: SmtpSecurity::Starttls,
+            smtp_username: None,
+            smtp_password: None,
+            smtp_password_file: None,
+            poll_interval_secs: 10,
         }
     }
 }
@@ -270,12 +343,71 @@ impl Config {
                 self.listen
             )));
         }
+        bounded(
+            "mail.poll_interval_secs",
+            self.mail.poll_interval_secs,
+            MAIL_POLL_BOUNDS,
+        )?;
+        self.validate_mail()?;
         if self.log.level.trim().is_empty() {
             return Err(ConfigError(
                 "log.level must not be empty (e.g. \"info\")".into(),
             ));
         }
         Ok(())
+    }
+
+    fn validate_mail(&self) -> Result<(), ConfigError> {
+        let mail = &self.mail;
+        if mail.from.parse::<lettre::message::Mailbox>().is_err() {
+            return Err(ConfigError(format!(
+                "mail.from = {:?} is not a mailbox: use e.g. \"Latchkey <no-reply@example.com>\"",
+                mail.from
+            )));
+        }
+        if mail.smtp_password.is_some() && mail.smtp_password_file.is_some() {
+            return Err(ConfigError(
+                "mail.smtp_password and mail.smtp_password_file are both set: keep one".into(),
+            ));
+        }
+        if mail.transport != MailTransportKind::Smtp {
+            return Ok(());
+        }
+        let Some(host) = mail.smtp_host.as_deref().filter(|h| !h.trim().is_empty()) else {
+            return Err(ConfigError(
+                "mail.transport = \"smtp\" needs mail.smtp_host (the relay's host name)".into(),
+            ));
+        };
+        let loopback = host == "localhost"
+            || host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback());
+        if mail.smtp_security == SmtpSecurity::None && !loopback {
+            return Err(ConfigError(format!(
+                "mail.smtp_security = \"none\" sends mail unencrypted and is allowed only to a loopback \
+                 relay, not {host}: use \"starttls\" (port 587) or \"tls\" (port 465)"
+            )));
+        }
+        Ok(())
+    }
+
+    /// The mail directory of the files transport.
+    pub fn mail_dir(&self) -> PathBuf {
+        self.mail
+            .dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("mail"))
+    }
+
+    /// The SMTP password in effect (reading `smtp_password_file` if set).
+    pub fn smtp_password(&self) -> Result<Option<String>, ConfigError> {
+        if let Some(path) = &self.mail.smtp_password_file {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                ConfigError(format!("mail.smtp_password_file {}: {e}", path.display()))
+            })?;
+            return Ok(Some(text.trim_end_matches(['\r', '\n']).to_owned()));
+        }
+        Ok(self.mail.smtp_password.clone())
     }
 
     /// True when the server terminates TLS itself.
@@ -308,6 +440,9 @@ impl Config {
         let mut shown = self.clone();
         if shown.master_key.is_some() {
             shown.master_key = Some("***".into());
+        }
+        if shown.mail.smtp_password.is_some() {
+            shown.mail.smtp_password = Some("***".into());
         }
         if let Some(url) = &shown.database_url {
             shown.database_url = Some(

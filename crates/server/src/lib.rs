@@ -9,6 +9,7 @@ pub mod app;
 pub mod config;
 pub mod console;
 pub mod logging;
+pub mod mail;
 pub mod serve;
 pub mod startup;
 pub mod tenancy;

@@ -104,9 +104,10 @@ pub fn start(listener: Listener, config: &Config, app: Arc<App>) -> Result<Runni
         }
     };
     let (stop_jobs, stopped) = watch::channel(false);
-    let jobs = tokio::spawn(checkpoint_job(
+    let jobs = tokio::spawn(background_jobs(
         app.clone(),
         Duration::from_secs(config.audit.checkpoint_interval_secs),
+        Duration::from_secs(config.mail.poll_interval_secs),
         stopped,
     ));
     Ok(Running {
@@ -120,19 +121,42 @@ pub fn start(listener: Listener, config: &Config, app: Arc<App>) -> Result<Runni
     })
 }
 
-/// Writes a signed checkpoint on every audit chain at each interval (the first one after one
-/// interval), and a last one at shutdown.
-async fn checkpoint_job(app: Arc<App>, every: Duration, mut stop: watch::Receiver<bool>) {
-    let mut ticker = tokio::time::interval(every);
-    ticker.tick().await;
+/// The periodic jobs: a signed checkpoint on every audit chain at each checkpoint interval (and a
+/// last one at shutdown), and a mail delivery pass at each mail interval.
+async fn background_jobs(
+    app: Arc<App>,
+    checkpoint_every: Duration,
+    mail_every: Duration,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut checkpoints = tokio::time::interval(checkpoint_every);
+    let mut mail = tokio::time::interval(mail_every);
+    checkpoints.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    mail.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    checkpoints.tick().await;
     loop {
         tokio::select! {
-            _ = ticker.tick() => {}
+            _ = checkpoints.tick() => checkpoint(&app).await,
+            _ = mail.tick() => deliver_mail(&app).await,
             _ = stop.changed() => break,
         }
-        checkpoint(&app).await;
     }
     checkpoint(&app).await;
+}
+
+async fn deliver_mail(app: &App) {
+    match app.deliver_due_mail().await {
+        Ok(report) if report.sent + report.retrying + report.given_up > 0 => {
+            tracing::info!(
+                sent = report.sent,
+                retrying = report.retrying,
+                given_up = report.given_up,
+                "mail delivery pass"
+            );
+        }
+        Ok(_) => {}
+        Err(e) => tracing::error!(error = %e, "mail delivery pass failed"),
+    }
 }
 
 async fn checkpoint(app: &App) {

@@ -282,6 +282,7 @@ impl TenantKeys {
 /// and a cache of unwrapped tenant keys.
 pub struct Keyring {
     kek: Zeroizing<[u8; 32]>,
+    platform: Arc<TenantKeys>,
     check_key: Zeroizing<[u8; 32]>,
     audit_signing: SigningKey,
     cache: RwLock<HashMap<TenantId, Arc<TenantKeys>>>,
@@ -297,8 +298,16 @@ impl Keyring {
     /// Derives the keyring's working keys from the master key.
     pub fn new(master: &MasterKey) -> Self {
         let signing_seed = master.derive(b"audit-checkpoint-signing");
+        // Platform-level data (operator mail, later platform accounts) belongs to no tenant and is
+        // never crypto-shredded with one, so its keys derive from the master key directly.
+        let platform = Arc::new(TenantKeys {
+            tenant: TenantId::from_uuid(uuid::Uuid::nil()),
+            data: BTreeMap::from([(1, master.derive(b"platform-data-v1"))]),
+            index: master.derive(b"platform-index-v1"),
+        });
         Self {
             kek: master.derive(b"tenant-key-wrap"),
+            platform,
             check_key: master.derive(b"key-check"),
             audit_signing: SigningKey::from_bytes(&signing_seed),
             cache: RwLock::new(HashMap::new()),
@@ -372,6 +381,11 @@ impl Keyring {
         }
         out.copy_from_slice(&plain);
         Some(out)
+    }
+
+    /// The platform scope's keys.
+    pub(crate) fn platform_keys(&self) -> Arc<TenantKeys> {
+        self.platform.clone()
     }
 
     /// A tenant's keys from the cache, if loaded.

@@ -28,4 +28,5 @@ pub const TABLES: &[&str] = &[
     "audit_events",
     "audit_heads",
     "audit_checkpoints",
+    "mail_outbox",
 ];

@@ -16,12 +16,20 @@ pub(crate) struct Migration {
 }
 
 /// Every migration this binary knows, oldest first. Append only; never edit a released one.
-pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "initial",
-    sqlite: include_str!("migrations/sqlite/0001_initial.sql"),
-    postgres: include_str!("migrations/postgres/0001_initial.sql"),
-}];
+pub(crate) const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "initial",
+        sqlite: include_str!("migrations/sqlite/0001_initial.sql"),
+        postgres: include_str!("migrations/postgres/0001_initial.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "mail_outbox",
+        sqlite: include_str!("migrations/sqlite/0002_mail_outbox.sql"),
+        postgres: include_str!("migrations/postgres/0002_mail_outbox.sql"),
+    },
+];
 
 /// The newest schema version this binary knows.
 pub fn latest_version() -> i64 {

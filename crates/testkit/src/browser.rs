@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use fantoccini::wd::WebDriverCompatibleCommand;
 use fantoccini::{Client, ClientBuilder};
+use hyper_util::client::legacy::connect::HttpConnector;
 
 /// A chromedriver process and a browser session on it. Dropping it kills chromedriver.
 pub struct Browser {
@@ -34,8 +35,6 @@ impl Browser {
         ) else {
             return crate::missing_service("chromium + chromedriver");
         };
-        // fantoccini's rustls needs a process-wide provider; ours is ring (no aws-lc, no OpenSSL).
-        let _ = rustls::crypto::ring::default_provider().install_default();
         let port = free_port()?;
         // Its own process group, so that ending it also ends the Chromium it started even when a
         // test fails before closing the session.
@@ -68,7 +67,8 @@ impl Browser {
         );
         let deadline = Instant::now() + Duration::from_secs(20);
         let client = loop {
-            match ClientBuilder::rustls()?
+            // chromedriver speaks plain HTTP on loopback: no TLS stack needed for WebDriver.
+            match ClientBuilder::new(HttpConnector::new())
                 .capabilities(caps.clone())
                 .connect(&format!("http://127.0.0.1:{port}"))
                 .await

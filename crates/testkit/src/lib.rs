@@ -9,10 +9,12 @@
 pub mod browser;
 pub mod db;
 pub mod server;
+pub mod smtp;
 
 pub use browser::Browser;
 pub use db::TestDb;
 pub use server::TestServer;
+pub use smtp::{CapturedMail, SmtpListener};
 
 /// True when CI demands that service-backed tests run rather than skip.
 pub fn services_required() -> bool {

@@ -36,7 +36,8 @@ impl TestServer {
         adjust(&mut config);
         let listener = Listener::bind(&config)?;
         let store = db.open().await?;
-        let app = Arc::new(App::new(store, Arc::new(db.clock.clone())));
+        let mailer = latchkey_server::mail::Mailer::from_config(&config)?;
+        let app = Arc::new(App::new(store, Arc::new(db.clock.clone())).with_mailer(mailer));
         let running = latchkey_server::serve::start(listener, &config, app.clone())?;
         let base = format!("{}://{}", running.scheme, running.local_addr);
         let client = reqwest::Client::builder()

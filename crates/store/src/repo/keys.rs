@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use latchkey_domain::TenantId;
+use latchkey_domain::{Scope, TenantId};
 
 use crate::db::Tx;
 use crate::error::{Result, StoreError};
@@ -10,6 +10,14 @@ use crate::keyring::{KeyPurpose, TenantKeys, WrappedKey};
 use crate::sql::args;
 
 impl Tx {
+    /// The keys that seal data of `scope`.
+    pub(crate) async fn scope_keys(&mut self, scope: Scope) -> Result<Arc<TenantKeys>> {
+        match scope {
+            Scope::Platform => Ok(self.keyring.platform_keys()),
+            Scope::Tenant(tenant) => self.tenant_keys(tenant).await,
+        }
+    }
+
     /// The tenant's unwrapped keys, from the cache or the database.
     pub(crate) async fn tenant_keys(&mut self, tenant: TenantId) -> Result<Arc<TenantKeys>> {
         if let Some(keys) = self.keyring.cached(tenant) {

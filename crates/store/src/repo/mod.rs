@@ -3,9 +3,11 @@
 
 pub mod audit;
 mod keys;
+pub mod mail;
 pub mod orgs;
 pub mod sites;
 
 pub use audit::{AuditRepo, Checkpoint, NewAuditEvent};
+pub use mail::{Attempt, MailRepo, NewMail, QueuedMail};
 pub use orgs::OrganisationRepo;
 pub use sites::SiteRepo;

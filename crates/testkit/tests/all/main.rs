@@ -31,4 +31,5 @@ mod browser;
 mod conformance;
 mod encryption_at_rest;
 mod http;
+mod mail;
 mod startup;
