@@ -102,6 +102,8 @@ impl<'de, K> Deserialize<'de> for Id<K> {
 pub enum Organisation {}
 /// Marker for site ids.
 pub enum Site {}
+/// Marker for account ids.
+pub enum Account {}
 
 /// An organisation — a tenant. Every tenant-owned row carries one.
 pub type OrgId = Id<Organisation>;
@@ -109,6 +111,8 @@ pub type OrgId = Id<Organisation>;
 pub type TenantId = OrgId;
 /// A site (building or property) of an organisation.
 pub type SiteId = Id<Site>;
+/// A person's account; platform-level, since one account may belong to several organisations.
+pub type AccountId = Id<Account>;
 
 /// Which wall a row lives behind: one tenant, or the platform itself (operator actions, platform
 /// mail). Each scope has its own audit hash chain, its own keys, and on PostgreSQL its own

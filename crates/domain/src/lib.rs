@@ -15,4 +15,4 @@ pub mod time;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{DomainError, ErrorCode};
-pub use ids::{OrgId, Scope, SiteId, TenantId};
+pub use ids::{AccountId, OrgId, Scope, SiteId, TenantId};

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use latchkey_domain::{Clock, DomainError, ErrorCode};
 use latchkey_store::{Store, StoreError};
 
+use crate::identity::{HashParams, PasswordHasher};
 use crate::mail::Mailer;
 
 /// The services' dependencies.
@@ -18,6 +19,8 @@ pub struct App {
     pub clock: Arc<dyn Clock>,
     /// Sends mail from the outbox; `None` leaves mail queued (CLI commands that send none).
     pub mailer: Option<Arc<Mailer>>,
+    /// Hashes and verifies passwords off the async threads.
+    pub hasher: Arc<PasswordHasher>,
 }
 
 impl App {
@@ -27,6 +30,8 @@ impl App {
             store,
             clock,
             mailer: None,
+            // Two concurrent hashes: the machines this targets have two cores.
+            hasher: Arc::new(PasswordHasher::new(HashParams::default(), 2)),
         }
     }
 

@@ -282,6 +282,7 @@ impl TenantKeys {
 /// and a cache of unwrapped tenant keys.
 pub struct Keyring {
     kek: Zeroizing<[u8; 32]>,
+    token_key: Zeroizing<[u8; 32]>,
     platform: Arc<TenantKeys>,
     check_key: Zeroizing<[u8; 32]>,
     audit_signing: SigningKey,
@@ -307,6 +308,7 @@ impl Keyring {
         });
         Self {
             kek: master.derive(b"tenant-key-wrap"),
+            token_key: master.derive(b"token-digest-v1"),
             platform,
             check_key: master.derive(b"key-check"),
             audit_signing: SigningKey::from_bytes(&signing_seed),
@@ -381,6 +383,18 @@ impl Keyring {
         }
         out.copy_from_slice(&plain);
         Some(out)
+    }
+
+    /// The stored form of a secret token (session id, one-time link): an HMAC, so a database
+    /// leak yields nothing usable (security.md "tokens are stored as HMACs only").
+    pub fn token_digest(&self, purpose: &str, token: &[u8]) -> Vec<u8> {
+        match <Hmac<Sha256> as Mac>::new_from_slice(self.token_key.as_ref()) {
+            Ok(mut mac) => {
+                mac.update(&framed(&[purpose.as_bytes(), token]));
+                mac.finalize().into_bytes().to_vec()
+            }
+            Err(_) => Vec::new(),
+        }
     }
 
     /// The platform scope's keys.

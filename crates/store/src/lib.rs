@@ -29,4 +29,7 @@ pub const TABLES: &[&str] = &[
     "audit_heads",
     "audit_checkpoints",
     "mail_outbox",
+    "accounts",
+    "sessions",
+    "one_time_tokens",
 ];

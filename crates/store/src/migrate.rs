@@ -29,6 +29,12 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("migrations/sqlite/0002_mail_outbox.sql"),
         postgres: include_str!("migrations/postgres/0002_mail_outbox.sql"),
     },
+    Migration {
+        version: 3,
+        name: "identity",
+        sqlite: include_str!("migrations/sqlite/0003_identity.sql"),
+        postgres: include_str!("migrations/postgres/0003_identity.sql"),
+    },
 ];
 
 /// The newest schema version this binary knows.

@@ -55,6 +55,11 @@ impl From<Vec<u8>> for Value {
         Value::Bytes(Some(v))
     }
 }
+impl From<Option<Vec<u8>>> for Value {
+    fn from(v: Option<Vec<u8>>) -> Self {
+        Value::Bytes(v)
+    }
+}
 impl From<&[u8]> for Value {
     fn from(v: &[u8]) -> Self {
         Value::Bytes(Some(v.to_vec()))
@@ -93,6 +98,7 @@ impl Row {
     typed_getter!(text, String);
     typed_getter!(opt_text, Option<String>);
     typed_getter!(bytes, Vec<u8>);
+    typed_getter!(opt_bytes, Option<Vec<u8>>);
 
     /// A 32-byte hash column.
     pub(crate) fn hash32(&self, column: &str) -> Result<[u8; 32]> {

@@ -31,5 +31,6 @@ mod browser;
 mod conformance;
 mod encryption_at_rest;
 mod http;
+mod identity;
 mod mail;
 mod startup;

@@ -1,0 +1,10 @@
+//! Identity services: accounts, password login with lockout, sessions. One code path serves every
+//! entry point (research §2.2 I2): the console form and the API both call [`App::login`].
+
+pub mod accounts;
+pub mod hashing;
+pub mod login;
+pub mod tokens;
+
+pub use hashing::{HashParams, PasswordHasher};
+pub use login::{LoginError, LoginRequest, LoginSuccess};
