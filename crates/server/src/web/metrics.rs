@@ -3,7 +3,7 @@
 //! A small hand-written registry instead of a global recorder, so several servers can run in one
 //! test process without sharing counters.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -20,10 +20,17 @@ struct Histogram {
     sum_secs: f64,
 }
 
+/// One route's figures. Looked up by `&str` and scanned linearly by (method, status), so a
+/// request that hits known labels allocates nothing.
+#[derive(Debug, Default)]
+struct RouteStats {
+    requests: Vec<(String, u16, u64)>,
+    latency: Histogram,
+}
+
 #[derive(Debug, Default)]
 struct Inner {
-    requests: BTreeMap<(String, String, u16), u64>,
-    latency: BTreeMap<String, Histogram>,
+    routes: HashMap<String, RouteStats>,
 }
 
 /// The metrics of one server.
@@ -38,11 +45,21 @@ impl Metrics {
         let Ok(mut inner) = self.inner.lock() else {
             return;
         };
-        *inner
+        if !inner.routes.contains_key(route) {
+            inner.routes.insert(route.to_owned(), RouteStats::default());
+        }
+        let Some(stats) = inner.routes.get_mut(route) else {
+            return;
+        };
+        match stats
             .requests
-            .entry((method.to_owned(), route.to_owned(), status))
-            .or_default() += 1;
-        let histogram = inner.latency.entry(route.to_owned()).or_default();
+            .iter_mut()
+            .find(|(m, s, _)| *s == status && m == method)
+        {
+            Some((_, _, n)) => *n += 1,
+            None => stats.requests.push((method.to_owned(), status, 1)),
+        }
+        let histogram = &mut stats.latency;
         let secs = elapsed.as_secs_f64();
         for (bound, count) in BUCKETS_SECS.iter().zip(histogram.counts.iter_mut()) {
             if secs <= *bound {
@@ -83,12 +100,18 @@ impl Metrics {
             "# HELP latchkey_http_requests_total HTTP requests by route and status."
         );
         let _ = writeln!(out, "# TYPE latchkey_http_requests_total counter");
-        for ((method, route, status), n) in &inner.requests {
-            let _ = writeln!(
-                out,
-                "latchkey_http_requests_total{{method=\"{method}\",route=\"{}\",status=\"{status}\"}} {n}",
-                escape(route)
-            );
+        let mut routes: Vec<(&String, &RouteStats)> = inner.routes.iter().collect();
+        routes.sort_by(|a, b| a.0.cmp(b.0));
+        for (route, stats) in &routes {
+            let mut requests = stats.requests.clone();
+            requests.sort();
+            for (method, status, n) in requests {
+                let _ = writeln!(
+                    out,
+                    "latchkey_http_requests_total{{method=\"{method}\",route=\"{}\",status=\"{status}\"}} {n}",
+                    escape(route)
+                );
+            }
         }
         let _ = writeln!(
             out,
@@ -98,7 +121,8 @@ impl Metrics {
             out,
             "# TYPE latchkey_http_request_duration_seconds histogram"
         );
-        for (route, h) in &inner.latency {
+        for (route, stats) in &routes {
+            let h = &stats.latency;
             let route = escape(route);
             for (bound, count) in BUCKETS_SECS.iter().zip(h.counts.iter()) {
                 let _ = writeln!(

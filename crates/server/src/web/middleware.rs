@@ -27,38 +27,59 @@ fn acceptable_request_id(value: &HeaderValue) -> Option<String> {
     plain.then(|| text.to_owned())
 }
 
-/// Assigns the request id, opens the request's tracing span, and records the access log line and
-/// metrics once the response is ready.
-pub(crate) async fn observe(
-    State(metrics): State<Arc<Metrics>>,
-    request: Request,
-    next: Next,
-) -> Response {
+/// What the edge middleware needs.
+#[derive(Debug, Clone)]
+pub(crate) struct Edge {
+    /// This server's metrics.
+    pub metrics: Arc<Metrics>,
+    /// Whether the server terminates TLS (HSTS).
+    pub tls: bool,
+}
+
+/// Probes that load balancers and monitors call constantly: their access lines go to DEBUG so
+/// they do not drown the INFO log (their counts are still in `/metrics`).
+fn is_probe(route: &str) -> bool {
+    matches!(route, "/healthz" | "/readyz" | "/metrics")
+}
+
+/// Everything every request gets, in one layer (each extra layer costs a boxed future per
+/// request): the request id and its tracing span, problem+json for any error, security headers,
+/// metrics, and one access-log line.
+pub(crate) async fn edge(State(edge): State<Edge>, request: Request, next: Next) -> Response {
     let started = Instant::now();
     let request_id = request
         .headers()
         .get(&X_REQUEST_ID)
         .and_then(acceptable_request_id)
         .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_owned())
-        .unwrap_or_else(|| "unmatched".to_owned());
-    let method = request.method().as_str().to_owned();
-    // Debug formatting escapes control characters in the path (log injection).
-    let span = tracing::info_span!("request", request_id = %request_id, method = %method, path = ?request.uri().path());
-    let mut response = REQUEST_ID
+    let matched = request.extensions().get::<MatchedPath>().cloned();
+    let route = matched.as_ref().map_or("unmatched", MatchedPath::as_str);
+    let method = request.method().clone();
+    let is_asset = request.uri().path().starts_with("/assets/");
+    // Debug formatting escapes control characters in the path (log injection). Only the request
+    // id lives in the span (it must be on every line); method and path go in the access line.
+    let path = format!("{:?}", request.uri().path());
+    let span = tracing::info_span!("request", request_id = %request_id);
+    let response = REQUEST_ID
         .scope(
             request_id.clone(),
-            next.run(request).instrument(span.clone()),
+            async { crate::web::problem::normalise(next.run(request).await).await }
+                .instrument(span.clone()),
         )
         .await;
+    let mut response = response;
+    add_security_headers(response.headers_mut(), edge.tls, is_asset);
     let status = response.status().as_u16();
     let elapsed = started.elapsed();
-    metrics.record_request(&method, &route, status, elapsed);
+    edge.metrics
+        .record_request(method.as_str(), route, status, elapsed);
+    let latency_ms = elapsed.as_secs_f64() * 1000.0;
     span.in_scope(|| {
-        tracing::info!(status, route = %route, latency_ms = elapsed.as_secs_f64() * 1000.0, "request finished");
+        if is_probe(route) {
+            tracing::debug!(method = %method, path = %path, status, route, latency_ms, "request finished");
+        } else {
+            tracing::info!(method = %method, path = %path, status, route, latency_ms, "request finished");
+        }
     });
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert(X_REQUEST_ID.clone(), value);
@@ -72,44 +93,29 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'
      frame-ancestors 'none'";
 
 /// Adds the security headers (security.md "TLS 1.2/1.3 only via rustls; HSTS, CSP …").
-pub(crate) async fn security_headers(
-    State(tls): State<bool>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let is_asset = request.uri().path().starts_with("/assets/");
-    let mut response = next.run(request).await;
-    let headers = response.headers_mut();
-    let set = |headers: &mut axum::http::HeaderMap, name: HeaderName, value: &'static str| {
+fn add_security_headers(headers: &mut axum::http::HeaderMap, tls: bool, is_asset: bool) {
+    let mut set = |name: HeaderName, value: &'static str| {
         headers.insert(name, HeaderValue::from_static(value));
     };
+    set(header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY);
+    set(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    set(header::REFERRER_POLICY, "no-referrer");
+    set(header::X_FRAME_OPTIONS, "DENY");
     set(
-        headers,
-        header::CONTENT_SECURITY_POLICY,
-        CONTENT_SECURITY_POLICY,
-    );
-    set(headers, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
-    set(headers, header::REFERRER_POLICY, "no-referrer");
-    set(headers, header::X_FRAME_OPTIONS, "DENY");
-    set(
-        headers,
         HeaderName::from_static("cross-origin-opener-policy"),
         "same-origin",
     );
     set(
-        headers,
         HeaderName::from_static("permissions-policy"),
         "camera=(), microphone=(), geolocation=()",
     );
     if tls {
         set(
-            headers,
             header::STRICT_TRANSPORT_SECURITY,
             "max-age=63072000; includeSubDomains",
         );
     }
     if !is_asset && !headers.contains_key(header::CACHE_CONTROL) {
-        set(headers, header::CACHE_CONTROL, "no-store");
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
-    response
 }

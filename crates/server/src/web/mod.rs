@@ -27,8 +27,8 @@ pub struct WebState {
     pub metrics: Arc<Metrics>,
 }
 
-/// Builds the whole router. Layers, outermost first: observe (request id, span, access log,
-/// metrics) → security headers → problem normaliser → timeout → body limit → routes.
+/// Builds the whole router. Layers, outermost first: the edge (request id, span, problem+json
+/// for every error, security headers, metrics, access log) → timeout → body limit → routes.
 pub fn router(app: Arc<App>, http: &HttpConfig, tls: bool) -> Router {
     let metrics = Arc::new(Metrics::default());
     let state = WebState {
@@ -50,13 +50,8 @@ pub fn router(app: Arc<App>, http: &HttpConfig, tls: bool) -> Router {
             axum::http::StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(http.request_timeout_secs),
         ))
-        .layer(axum::middleware::from_fn(problem::normalise_errors))
         .layer(axum::middleware::from_fn_with_state(
-            tls,
-            middleware::security_headers,
-        ))
-        .layer(axum::middleware::from_fn_with_state(
-            metrics,
-            middleware::observe,
+            middleware::Edge { metrics, tls },
+            middleware::edge,
         ))
 }

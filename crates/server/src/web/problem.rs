@@ -2,9 +2,7 @@
 //! the normaliser below also rewrites errors produced by layers and extractors (body limit,
 //! timeout, method not allowed, JSON rejections) so clients see one format.
 
-use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use latchkey_domain::{DomainError, ErrorCode};
 use serde::Serialize;
@@ -141,8 +139,7 @@ const MAX_DETAIL_BYTES: usize = 512;
 
 /// Rewrites any error response that is neither problem+json nor an HTML page into problem+json
 /// with the same status, keeping a short original message as the detail.
-pub(crate) async fn normalise_errors(request: Request, next: Next) -> Response {
-    let response = next.run(request).await;
+pub(crate) async fn normalise(response: Response) -> Response {
     let status = response.status();
     if !(status.is_client_error() || status.is_server_error()) {
         return response;
