@@ -70,71 +70,67 @@ impl TestDb {
         )
     }
 
-    /// Runs raw SQL statements as the application role, bypassing the store — for tests that
-    /// play an attacker with database access. `tenant` sets `app.tenant_id` on PostgreSQL.
+    /// A direct connection as the application role, bypassing the store — for tests that play
+    /// an attacker with database access. `tenant` sets `app.tenant_id` on PostgreSQL.
+    async fn raw_connect(&self, tenant: Option<&str>) -> anyhow::Result<RawConnection> {
+        Ok(match &self.pg_url {
+            Some(url) => {
+                let mut conn = sqlx::PgConnection::connect(url).await?;
+                if let Some(t) = tenant {
+                    sqlx::query("SELECT set_config('app.tenant_id', $1, false)")
+                        .bind(t)
+                        .execute(&mut conn)
+                        .await?;
+                }
+                RawConnection::Postgres(conn)
+            }
+            None => {
+                let options = sqlx::sqlite::SqliteConnectOptions::from_str(&self.sqlite_url())?;
+                RawConnection::Sqlite(sqlx::SqliteConnection::connect_with(&options).await?)
+            }
+        })
+    }
+
+    /// Runs raw SQL statements (see [`TestDb::raw_connect`]).
     pub async fn raw_execute(
         &self,
         tenant: Option<&str>,
         statements: &[&str],
     ) -> anyhow::Result<()> {
-        match &self.pg_url {
-            Some(url) => {
-                let mut conn = sqlx::PgConnection::connect(url).await?;
-                if let Some(t) = tenant {
-                    sqlx::query("SELECT set_config('app.tenant_id', $1, false)")
-                        .bind(t)
-                        .execute(&mut conn)
-                        .await?;
+        let mut conn = self.raw_connect(tenant).await?;
+        for sql in statements {
+            match &mut conn {
+                RawConnection::Postgres(c) => {
+                    sqlx::query(sql).execute(&mut *c).await?;
                 }
-                for sql in statements {
-                    sqlx::query(sql).execute(&mut conn).await?;
+                RawConnection::Sqlite(c) => {
+                    sqlx::query(sql).execute(&mut *c).await?;
                 }
-                conn.close().await?;
-            }
-            None => {
-                let options = sqlx::sqlite::SqliteConnectOptions::from_str(&self.sqlite_url())?;
-                let mut conn = sqlx::SqliteConnection::connect_with(&options).await?;
-                for sql in statements {
-                    sqlx::query(sql).execute(&mut conn).await?;
-                }
-                conn.close().await?;
             }
         }
-        Ok(())
+        conn.close().await
     }
 
-    /// Reads one text column of rows returned by a raw query (attacker's view).
+    /// Reads the first (text) column of the rows a raw query returns (attacker's view).
     pub async fn raw_texts(&self, tenant: Option<&str>, sql: &str) -> anyhow::Result<Vec<String>> {
         use sqlx::Row as _;
-        match &self.pg_url {
-            Some(url) => {
-                let mut conn = sqlx::PgConnection::connect(url).await?;
-                if let Some(t) = tenant {
-                    sqlx::query("SELECT set_config('app.tenant_id', $1, false)")
-                        .bind(t)
-                        .execute(&mut conn)
-                        .await?;
-                }
-                let rows = sqlx::query(sql).fetch_all(&mut conn).await?;
-                let out = rows
-                    .iter()
-                    .map(|r| r.try_get::<String, _>(0))
-                    .collect::<Result<_, _>>()?;
-                conn.close().await?;
-                Ok(out)
-            }
-            None => {
-                let options = sqlx::sqlite::SqliteConnectOptions::from_str(&self.sqlite_url())?;
-                let mut conn = sqlx::SqliteConnection::connect_with(&options).await?;
-                let rows = sqlx::query(sql).fetch_all(&mut conn).await?;
-                let out = rows
-                    .iter()
-                    .map(|r| r.try_get::<String, _>(0))
-                    .collect::<Result<_, _>>()?;
-                conn.close().await?;
-                Ok(out)
-            }
-        }
+        let mut conn = self.raw_connect(tenant).await?;
+        let texts = match &mut conn {
+            RawConnection::Postgres(c) => sqlx::query(sql)
+                .fetch_all(&mut *c)
+                .await?
+                .iter()
+                .map(|r| r.try_get::<String, _>(0))
+                .collect::<Result<_, _>>()?,
+            RawConnection::Sqlite(c) => sqlx::query(sql)
+                .fetch_all(&mut *c)
+                .await?
+                .iter()
+                .map(|r| r.try_get::<String, _>(0))
+                .collect::<Result<_, _>>()?,
+        };
+        conn.close().await?;
+        Ok(texts)
     }
 
     fn sqlite_url(&self) -> String {
@@ -147,5 +143,21 @@ impl TestDb {
     /// The SQLite database file, for reading its raw bytes.
     pub fn sqlite_file(&self) -> Option<std::path::PathBuf> {
         self.url.sqlite_path().map(std::path::PathBuf::from)
+    }
+}
+
+/// A raw connection to either backend.
+enum RawConnection {
+    Postgres(sqlx::PgConnection),
+    Sqlite(sqlx::SqliteConnection),
+}
+
+impl RawConnection {
+    async fn close(self) -> anyhow::Result<()> {
+        match self {
+            RawConnection::Postgres(c) => c.close().await?,
+            RawConnection::Sqlite(c) => c.close().await?,
+        }
+        Ok(())
     }
 }

@@ -203,7 +203,18 @@ impl App {
                 ),
             )
             .await?;
-            if let LockoutEvent::Locked { episode, until_ms } = provisional {
+            // The provisional count locked the account and the password was indeed wrong: now
+            // the lock is real (`authn_login_lock`).
+            let lock = match provisional {
+                LockoutEvent::Locked { episode, until_ms } if !verified => {
+                    Some(json!({ "episode": episode, "until_ms": until_ms }))
+                }
+                LockoutEvent::HardLocked { episodes } if !verified => {
+                    Some(json!({ "hard": true, "episodes": episodes }))
+                }
+                _ => None,
+            };
+            if let Some(details) = lock {
                 tx.append_audit(
                     Scope::Platform,
                     event(
@@ -212,21 +223,7 @@ impl App {
                         "authn_login_lock",
                         Some(account.id),
                         Outcome::Success,
-                        json!({ "episode": episode, "until_ms": until_ms }),
-                    ),
-                )
-                .await?;
-            }
-            if let LockoutEvent::HardLocked { episodes } = provisional {
-                tx.append_audit(
-                    Scope::Platform,
-                    event(
-                        &request,
-                        now_ms,
-                        "authn_login_lock",
-                        Some(account.id),
-                        Outcome::Success,
-                        json!({ "hard": true, "episodes": episodes }),
+                        details,
                     ),
                 )
                 .await?;

@@ -136,6 +136,23 @@ fn lockout_json(state: &LockoutState) -> Result<String> {
     serde_json::to_string(state).map_err(|e| StoreError::Corrupt(format!("lockout state: {e}")))
 }
 
+/// The sealed and indexed forms of an account's protected fields:
+/// (email_sealed, email_bidx, name_sealed, totp_secret_sealed).
+type SealedFields = (Vec<u8>, Vec<u8>, Vec<u8>, Option<Vec<u8>>);
+
+fn seal_fields(keys: &TenantKeys, account: &AccountRecord) -> SealedFields {
+    let id = account.id.to_string();
+    (
+        keys.seal(cell("email_sealed", &id), account.email.as_bytes()),
+        keys.blind_index("email", &email_lookup_key(&account.email)),
+        keys.seal(cell("name_sealed", &id), account.name.as_bytes()),
+        account
+            .totp_secret
+            .as_ref()
+            .map(|s| keys.seal(cell("totp_secret_sealed", &id), s)),
+    )
+}
+
 fn decode(keys: &TenantKeys, row: &Row) -> Result<AccountRecord> {
     let id_text = row.text("id")?;
     let id = id_text
@@ -172,7 +189,7 @@ fn decode(keys: &TenantKeys, row: &Row) -> Result<AccountRecord> {
 impl AccountRepo for Tx {
     async fn insert_account(&mut self, account: &AccountRecord) -> Result<()> {
         let keys = self.scope_keys(Scope::Platform).await?;
-        let id = account.id.to_string();
+        let (email, bidx, name, totp) = seal_fields(&keys, account);
         let result = self
             .inner
             .execute(
@@ -180,18 +197,15 @@ impl AccountRepo for Tx {
                  status, password_lockout, totp_secret_sealed, totp_last_step, mfa_lockout, created_at_ms, version) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
                 args![
-                    id.as_str(),
-                    keys.seal(cell("email_sealed", &id), account.email.as_bytes()),
-                    keys.blind_index("email", &email_lookup_key(&account.email)),
-                    keys.seal(cell("name_sealed", &id), account.name.as_bytes()),
+                    account.id.to_string(),
+                    email,
+                    bidx,
+                    name,
                     account.password_hash.clone(),
                     i64::from(account.is_operator),
                     account.status.as_str(),
                     lockout_json(&account.password_lockout)?,
-                    account
-                        .totp_secret
-                        .as_ref()
-                        .map(|s| keys.seal(cell("totp_secret_sealed", &id), s)),
+                    totp,
                     account.totp_last_step,
                     lockout_json(&account.mfa_lockout)?,
                     account.created_at_ms,
@@ -236,7 +250,7 @@ impl AccountRepo for Tx {
 
     async fn update_account(&mut self, account: &AccountRecord) -> Result<i64> {
         let keys = self.scope_keys(Scope::Platform).await?;
-        let id = account.id.to_string();
+        let (email, bidx, name, totp) = seal_fields(&keys, account);
         let changed = self
             .inner
             .execute(
@@ -245,20 +259,17 @@ impl AccountRepo for Tx {
                  totp_last_step = $9, mfa_lockout = $10, version = version + 1 \
                  WHERE id = $11 AND version = $12",
                 args![
-                    keys.seal(cell("email_sealed", &id), account.email.as_bytes()),
-                    keys.blind_index("email", &email_lookup_key(&account.email)),
-                    keys.seal(cell("name_sealed", &id), account.name.as_bytes()),
+                    email,
+                    bidx,
+                    name,
                     account.password_hash.clone(),
                     i64::from(account.is_operator),
                     account.status.as_str(),
                     lockout_json(&account.password_lockout)?,
-                    account
-                        .totp_secret
-                        .as_ref()
-                        .map(|s| keys.seal(cell("totp_secret_sealed", &id), s)),
+                    totp,
                     account.totp_last_step,
                     lockout_json(&account.mfa_lockout)?,
-                    id.as_str(),
+                    account.id.to_string(),
                     account.version
                 ],
             )
