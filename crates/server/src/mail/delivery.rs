@@ -55,9 +55,19 @@ impl App {
         };
         for scope in self.store.scopes().await? {
             let now_ms = self.clock.now_ms();
+            // Look with a read transaction first: most passes find nothing, and on SQLite a
+            // write transaction per scope would queue behind every other writer.
+            let due = self
+                .store
+                .read()
+                .await?
+                .due_mail(scope, now_ms, BATCH)
+                .await?;
+            if due.is_empty() {
+                continue;
+            }
             let due = {
                 let mut tx = self.store.write().await?;
-                let due = tx.due_mail(scope, now_ms, BATCH).await?;
                 let mut claimed = Vec::with_capacity(due.len());
                 for queued in due {
                     if tx
