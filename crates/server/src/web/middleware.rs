@@ -1,7 +1,7 @@
 //! Cross-cutting HTTP behaviour: a request id on every request (and every log line of it),
 //! one access-log line and metrics per request, and security headers on every response.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
@@ -92,28 +92,57 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'
      img-src 'self' data:; font-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; \
      frame-ancestors 'none'";
 
-/// Adds the security headers (security.md "TLS 1.2/1.3 only via rustls; HSTS, CSP …").
-fn add_security_headers(headers: &mut axum::http::HeaderMap, tls: bool, is_asset: bool) {
-    let mut set = |name: HeaderName, value: &'static str| {
-        headers.insert(name, HeaderValue::from_static(value));
+/// The security headers every response carries, built once (security.md "HSTS, CSP …"): header
+/// names outside the standard table are validated when built, so building them per request costs.
+fn security_headers(tls: bool) -> &'static [(HeaderName, HeaderValue)] {
+    static PLAIN: OnceLock<Vec<(HeaderName, HeaderValue)>> = OnceLock::new();
+    static TLS: OnceLock<Vec<(HeaderName, HeaderValue)>> = OnceLock::new();
+    let build = |tls: bool| {
+        let mut headers = vec![
+            (
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+            ),
+            (
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            ),
+            (
+                header::REFERRER_POLICY,
+                HeaderValue::from_static("no-referrer"),
+            ),
+            (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
+            (
+                HeaderName::from_static("cross-origin-opener-policy"),
+                HeaderValue::from_static("same-origin"),
+            ),
+            (
+                HeaderName::from_static("permissions-policy"),
+                HeaderValue::from_static("camera=(), microphone=(), geolocation=()"),
+            ),
+        ];
+        if tls {
+            headers.push((
+                header::STRICT_TRANSPORT_SECURITY,
+                HeaderValue::from_static("max-age=63072000; includeSubDomains"),
+            ));
+        }
+        headers
     };
-    set(header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY);
-    set(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
-    set(header::REFERRER_POLICY, "no-referrer");
-    set(header::X_FRAME_OPTIONS, "DENY");
-    set(
-        HeaderName::from_static("cross-origin-opener-policy"),
-        "same-origin",
-    );
-    set(
-        HeaderName::from_static("permissions-policy"),
-        "camera=(), microphone=(), geolocation=()",
-    );
     if tls {
-        set(
-            header::STRICT_TRANSPORT_SECURITY,
-            "max-age=63072000; includeSubDomains",
-        );
+        TLS.get_or_init(|| build(true))
+    } else {
+        PLAIN.get_or_init(|| build(false))
+    }
+}
+
+/// Adds the security headers, and `Cache-Control: no-store` unless the response chose a policy
+/// (hashed assets are cached for a year).
+fn add_security_headers(headers: &mut axum::http::HeaderMap, tls: bool, is_asset: bool) {
+    let wanted = security_headers(tls);
+    headers.reserve(wanted.len() + 2);
+    for (name, value) in wanted {
+        headers.insert(name.clone(), value.clone());
     }
     if !is_asset && !headers.contains_key(header::CACHE_CONTROL) {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
