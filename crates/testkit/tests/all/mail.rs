@@ -36,6 +36,11 @@ fn smtp_config(smtp: &SmtpListener, db: &TestDb) -> Config {
     config
 }
 
+/// (pending, sent, failed) messages in the platform outbox.
+async fn outbox_counts(app: &App) -> anyhow::Result<(i64, i64, i64)> {
+    Ok(app.store.read().await?.mail_counts(Scope::Platform).await?)
+}
+
 async fn smtp_app(db: &TestDb, smtp: &SmtpListener) -> anyhow::Result<App> {
     let config = smtp_config(smtp, db);
     config.validate()?;
@@ -89,14 +94,7 @@ async fn queued_mail_is_delivered_over_smtp_with_headers_and_body_intact() -> an
     );
     // Delivered mail is not sent twice.
     assert_eq!(app.deliver_due_mail().await?, DeliveryReport::default());
-    assert_eq!(
-        app.store
-            .write()
-            .await?
-            .mail_counts(Scope::Platform)
-            .await?,
-        (0, 1, 0)
-    );
+    assert_eq!(outbox_counts(&app).await?, (0, 1, 0));
     Ok(())
 }
 
@@ -114,14 +112,7 @@ async fn transient_rejection_is_retried_after_the_backoff() -> anyhow::Result<()
     db.clock.advance_ms(1);
     assert_eq!(app.deliver_due_mail().await?.sent, 1);
     assert_eq!(smtp.received().len(), 1);
-    assert_eq!(
-        app.store
-            .write()
-            .await?
-            .mail_counts(Scope::Platform)
-            .await?,
-        (0, 1, 0)
-    );
+    assert_eq!(outbox_counts(&app).await?, (0, 1, 0));
     Ok(())
 }
 
@@ -136,14 +127,7 @@ async fn permanent_rejection_is_given_up_without_retrying() -> anyhow::Result<()
     db.clock.advance_ms(24 * 3_600_000);
     assert_eq!(app.deliver_due_mail().await?, DeliveryReport::default());
     assert!(smtp.received().is_empty());
-    assert_eq!(
-        app.store
-            .write()
-            .await?
-            .mail_counts(Scope::Platform)
-            .await?,
-        (0, 0, 1)
-    );
+    assert_eq!(outbox_counts(&app).await?, (0, 0, 1));
     Ok(())
 }
 
@@ -162,14 +146,7 @@ async fn unreachable_relay_keeps_the_mail_pending() -> anyhow::Result<()> {
         .with_mailer(Mailer::from_config(&config)?);
     app.enqueue_mail(Scope::Platform, test_mail()).await?;
     assert_eq!(app.deliver_due_mail().await?.retrying, 1);
-    assert_eq!(
-        app.store
-            .write()
-            .await?
-            .mail_counts(Scope::Platform)
-            .await?,
-        (1, 0, 0)
-    );
+    assert_eq!(outbox_counts(&app).await?, (1, 0, 0));
     Ok(())
 }
 
