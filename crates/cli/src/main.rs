@@ -68,6 +68,16 @@ enum Command {
     /// Mail commands.
     #[command(subcommand)]
     Mail(MailCommand),
+    /// Platform operator commands (local access to the host and the master key required).
+    #[command(subcommand)]
+    Operator(OperatorCommand),
+}
+
+#[derive(Subcommand)]
+enum OperatorCommand {
+    /// Issue a fresh one-time setup token (1 hour): creates an operator, or sets a new password
+    /// for an existing operator's e-mail. Older unused tokens stop working.
+    Recover,
 }
 
 #[derive(Subcommand)]
@@ -316,6 +326,15 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             app.store.close().await;
             result
         }
+        Command::Operator(OperatorCommand::Recover) => {
+            let config = load_config(&cli.common, &no_flags)?;
+            let app = open_app(&config, OpenMode::Existing).await?;
+            let result = app.issue_operator_setup(&Actor::operator_cli()).await;
+            app.store.close().await;
+            let base = format!("http://{}", config.listen);
+            print_operator_setup(&base, &result?);
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Audit(command) => {
             let config = load_config(&cli.common, &no_flags)?;
             let app = open_app(&config, OpenMode::Existing).await?;
@@ -334,8 +353,12 @@ async fn serve(common: &CommonArgs, args: &ServeArgs) -> anyhow::Result<ExitCode
     let listener = Listener::bind(&config)?;
     let started = std::time::Instant::now();
     let app = Arc::new(open_app(&config, OpenMode::Migrate).await?);
+    let setup_token = app.issue_operator_setup_if_needed().await?;
     let running = latchkey_server::serve::start(listener, &config, app)?;
     let url = format!("{}://{}", running.scheme, running.local_addr);
+    if let Some(token) = setup_token {
+        print_operator_setup(&url, &token);
+    }
     tracing::info!(
         url = %url,
         startup_ms = started.elapsed().as_millis() as u64,
@@ -349,6 +372,17 @@ async fn serve(common: &CommonArgs, args: &ServeArgs) -> anyhow::Result<ExitCode
     shutdown_signal().await;
     running.shutdown().await;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Tells the operator how to spend a setup token. The console page arrives with the identity work;
+/// until then the API call is the way.
+fn print_operator_setup(base_url: &str, token: &str) {
+    eprintln!(
+        "\nNo operator account yet (or recovery requested). Within 1 hour, create it with:\n\n  \
+         curl -X POST {base_url}/api/v1/auth/operator-setup -H 'content-type: application/json' \\\n    \
+         -d '{{\"token\":\"{token}\",\"email\":\"you@example.com\",\"name\":\"Your Name\",\"password\":\"at least 12 characters\"}}'\n\n\
+         The token works once. `latchkey operator recover` issues a new one.\n"
+    );
 }
 
 fn print_org(org: &Organisation) {

@@ -2,6 +2,7 @@
 //! entry point (research §2.2 I2): the console form and the API both call [`App::login`].
 
 pub mod accounts;
+pub mod bootstrap;
 pub mod hashing;
 pub mod login;
 pub mod tokens;

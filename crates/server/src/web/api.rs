@@ -38,11 +38,13 @@ pub(crate) async fn meta(
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Latchkey API", description = "Digital keys and access control. Errors are RFC 9457 problem+json with a stable `code`."),
-    paths(meta, crate::web::health::healthz, crate::web::health::readyz),
-    components(schemas(Problem, FieldError, Meta, crate::web::health::Health)),
+    paths(meta, crate::web::health::healthz, crate::web::health::readyz, crate::web::auth::operator_setup),
+    components(schemas(Problem, FieldError, Meta, crate::web::health::Health,
+        crate::web::auth::OperatorSetupRequest, crate::web::auth::OperatorSetupResponse)),
     tags(
         (name = "meta", description = "Server information"),
         (name = "operations", description = "Liveness and readiness"),
+        (name = "auth", description = "Sign-in and recovery"),
     )
 )]
 pub struct ApiDoc;
@@ -64,4 +66,8 @@ pub(crate) fn routes() -> Router<WebState> {
     Router::new()
         .route("/api/v1/meta", get(meta))
         .route("/api/v1/openapi.json", get(openapi))
+        .route(
+            "/api/v1/auth/operator-setup",
+            axum::routing::post(crate::web::auth::operator_setup),
+        )
 }

@@ -1,6 +1,7 @@
 //! The HTTP surface: REST API, console, health and metrics, with the cross-cutting layers.
 
 pub mod api;
+pub mod auth;
 pub mod health;
 pub mod metrics;
 pub mod middleware;

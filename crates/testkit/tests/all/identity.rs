@@ -7,6 +7,7 @@ use latchkey_domain::identity::lockout::MINUTE_MS;
 use latchkey_domain::identity::totp::{totp_code, totp_step};
 use latchkey_domain::{AccountId, Clock as _, Scope};
 use latchkey_server::identity::accounts::NewAccount;
+use latchkey_server::identity::bootstrap::{OPERATOR_SETUP_TTL_MS, OperatorSetup};
 use latchkey_server::identity::login::ADMIN_IDLE_TIMEOUT_MS;
 use latchkey_server::identity::{LoginError, LoginRequest};
 use latchkey_server::{Actor, App};
@@ -283,5 +284,154 @@ async fn enrolled_totp_is_required_and_each_code_works_once() -> anyhow::Result<
         actions.contains(&"authn_mfa_fail".to_owned()),
         "{actions:?}"
     );
+    Ok(())
+}
+
+fn setup<'a>(token: &'a str, email: &'a str, password: &'a str) -> OperatorSetup<'a> {
+    OperatorSetup {
+        token,
+        email,
+        name: "Opal Operator",
+        password,
+    }
+}
+
+#[tokio::test]
+async fn operator_setup_token_works_once_then_recovery_sets_a_new_password() -> anyhow::Result<()> {
+    let db = sqlite();
+    let app = App::new(db.open().await?, Arc::new(db.clock.clone()));
+    let actor = Actor::system();
+    let token = app
+        .issue_operator_setup_if_needed()
+        .await?
+        .expect("no operator yet");
+    let id = app
+        .complete_operator_setup(
+            &actor,
+            setup(&token, "ops@example.com", "granite-meadow-sparrow"),
+        )
+        .await?;
+    let again = app
+        .complete_operator_setup(
+            &actor,
+            setup(&token, "ops@example.com", "granite-meadow-sparrow"),
+        )
+        .await;
+    assert!(
+        again
+            .unwrap_err()
+            .to_string()
+            .contains("invalid or expired link")
+    );
+    assert!(
+        app.issue_operator_setup_if_needed().await?.is_none(),
+        "an operator exists now"
+    );
+    assert_eq!(
+        try_login(&app, "ops@example.com", "granite-meadow-sparrow").await,
+        Ok(())
+    );
+
+    // Recovery from the host: a fresh token sets a new password for the same operator.
+    let recovery = app.issue_operator_setup(&Actor::operator_cli()).await?;
+    let same = app
+        .complete_operator_setup(
+            &actor,
+            setup(&recovery, "ops@example.com", "copper-willow-thunder"),
+        )
+        .await?;
+    assert_eq!(same, id);
+    assert_eq!(
+        try_login(&app, "ops@example.com", "granite-meadow-sparrow").await,
+        Err(())
+    );
+    assert_eq!(
+        try_login(&app, "ops@example.com", "copper-willow-thunder").await,
+        Ok(())
+    );
+    let actions = audit_actions(&app).await?;
+    for action in [
+        "operator_setup_link_issued",
+        "user_created",
+        "authn_password_change",
+    ] {
+        assert!(
+            actions.contains(&action.to_owned()),
+            "{action} missing from {actions:?}"
+        );
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn operator_setup_token_expires_after_an_hour_and_weak_passwords_are_refused()
+-> anyhow::Result<()> {
+    let db = sqlite();
+    let app = App::new(db.open().await?, Arc::new(db.clock.clone()));
+    let token = app.issue_operator_setup(&Actor::operator_cli()).await?;
+    let weak = app
+        .complete_operator_setup(
+            &Actor::system(),
+            setup(&token, "ops@example.com", "password123"),
+        )
+        .await;
+    assert!(weak.is_err(), "a common, short password is refused");
+    db.clock.advance_ms(OPERATOR_SETUP_TTL_MS);
+    let late = app
+        .complete_operator_setup(
+            &Actor::system(),
+            setup(&token, "ops@example.com", "granite-meadow-sparrow"),
+        )
+        .await;
+    assert!(
+        late.unwrap_err()
+            .to_string()
+            .contains("invalid or expired link")
+    );
+    let garbage = app
+        .complete_operator_setup(
+            &Actor::system(),
+            setup("not-a-token", "ops@example.com", "granite-meadow-sparrow"),
+        )
+        .await;
+    assert!(
+        garbage
+            .unwrap_err()
+            .to_string()
+            .contains("invalid or expired link")
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn operator_setup_over_http_answers_201_then_404_problem() -> anyhow::Result<()> {
+    let server = latchkey_testkit::TestServer::start(sqlite()).await?;
+    let token = server
+        .app
+        .issue_operator_setup(&Actor::operator_cli())
+        .await?;
+    let url = server.url("/api/v1/auth/operator-setup");
+    let body = serde_json::json!({ "token": token, "email": "ops@example.com", "name": "Opal", "password": "granite-meadow-sparrow" });
+    let created = server.client.post(&url).json(&body).send().await?;
+    assert_eq!(created.status(), 201);
+    let created: serde_json::Value = created.json().await?;
+    assert!(created["account_id"].as_str().is_some());
+    let replay = server.client.post(&url).json(&body).send().await?;
+    assert_eq!(replay.status(), 404);
+    assert_eq!(replay.headers()["content-type"], "application/problem+json");
+    let weak = serde_json::json!({ "token": token, "email": "x@example.com", "name": "X", "password": "short" });
+    let refused = server.client.post(&url).json(&weak).send().await?;
+    assert_eq!(refused.status(), 422);
+    let problem: serde_json::Value = refused.json().await?;
+    assert_eq!(problem["errors"][0]["field"], "password");
+    let malformed = server
+        .client
+        .post(&url)
+        .header("content-type", "application/json")
+        .body("{\"token\":")
+        .send()
+        .await?;
+    assert_eq!(malformed.status(), 400);
+    server.shutdown().await;
     Ok(())
 }
