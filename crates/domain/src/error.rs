@@ -15,6 +15,10 @@ pub enum ErrorCode {
     Unauthenticated,
     /// Authenticated, but not allowed to do this within the tenant.
     Forbidden,
+    /// Admins and operators must enrol MFA before any admin page or admin API call.
+    MfaEnrolmentRequired,
+    /// The action needs a fresh sign-in (step-up within the last 10 minutes).
+    StepUpRequired,
     /// The object does not exist — or belongs to another tenant (never told apart).
     NotFound,
     /// The path exists but not with this method.
@@ -49,6 +53,8 @@ impl ErrorCode {
             ErrorCode::InvalidField => "invalid_field",
             ErrorCode::Unauthenticated => "unauthenticated",
             ErrorCode::Forbidden => "forbidden",
+            ErrorCode::MfaEnrolmentRequired => "mfa_enrolment_required",
+            ErrorCode::StepUpRequired => "step_up_required",
             ErrorCode::NotFound => "not_found",
             ErrorCode::MethodNotAllowed => "method_not_allowed",
             ErrorCode::Conflict => "conflict",
@@ -71,6 +77,8 @@ impl ErrorCode {
             ErrorCode::InvalidField => 422,
             ErrorCode::Unauthenticated => 401,
             ErrorCode::Forbidden => 403,
+            ErrorCode::MfaEnrolmentRequired => 403,
+            ErrorCode::StepUpRequired => 403,
             ErrorCode::NotFound => 404,
             ErrorCode::MethodNotAllowed => 405,
             ErrorCode::Conflict => 409,
@@ -93,6 +101,8 @@ impl ErrorCode {
             ErrorCode::InvalidField => "Invalid field",
             ErrorCode::Unauthenticated => "Authentication required",
             ErrorCode::Forbidden => "Not allowed",
+            ErrorCode::MfaEnrolmentRequired => "MFA enrolment required",
+            ErrorCode::StepUpRequired => "Re-authentication required",
             ErrorCode::NotFound => "Not found",
             ErrorCode::MethodNotAllowed => "Method not allowed",
             ErrorCode::Conflict => "Conflict",

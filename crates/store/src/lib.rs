@@ -32,4 +32,8 @@ pub const TABLES: &[&str] = &[
     "accounts",
     "sessions",
     "one_time_tokens",
+    "memberships",
+    "account_links",
+    "api_tokens",
+    "trusted_devices",
 ];

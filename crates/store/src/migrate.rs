@@ -35,6 +35,12 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("migrations/sqlite/0003_identity.sql"),
         postgres: include_str!("migrations/postgres/0003_identity.sql"),
     },
+    Migration {
+        version: 4,
+        name: "memberships",
+        sqlite: include_str!("migrations/sqlite/0004_memberships.sql"),
+        postgres: include_str!("migrations/postgres/0004_memberships.sql"),
+    },
 ];
 
 /// The newest schema version this binary knows.

@@ -9,11 +9,13 @@
 pub mod browser;
 pub mod db;
 pub mod server;
+pub mod session;
 pub mod smtp;
 
 pub use browser::Browser;
 pub use db::TestDb;
 pub use server::TestServer;
+pub use session::ApiSession;
 pub use smtp::{CapturedMail, SmtpListener};
 
 /// True when CI demands that service-backed tests run rather than skip.

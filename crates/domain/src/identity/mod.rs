@@ -11,10 +11,12 @@ pub mod blocklist;
 pub mod lockout;
 pub mod password;
 pub mod recovery_code;
+pub mod role;
 pub mod totp;
 
 pub use lockout::{
     Gate, LockoutEvent, LockoutParams, LockoutPolicy, LockoutPolicyError, LockoutState,
 };
 pub use password::{ContextWordKind, PasswordContext, PasswordPolicy, PasswordRefusal};
+pub use role::{ApiScope, MembershipStatus, Role};
 pub use totp::{TotpRefusal, verify_totp};

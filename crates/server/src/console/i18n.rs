@@ -67,9 +67,23 @@ pub struct Messages {
     entries: HashMap<&'static str, &'static str>,
 }
 
-fn parse(text: &'static str) -> Messages {
-    let entries = text
-        .lines()
+/// The catalog files of one language: the shell, then one per console area (so areas can grow
+/// without editing one shared file).
+const ENGLISH: &[&str] = &[
+    include_str!("../../messages/en.txt"),
+    include_str!("../../messages/orgs.en.txt"),
+    include_str!("../../messages/account.en.txt"),
+];
+const JAPANESE: &[&str] = &[
+    include_str!("../../messages/ja.txt"),
+    include_str!("../../messages/orgs.ja.txt"),
+    include_str!("../../messages/account.ja.txt"),
+];
+
+fn parse(files: &[&'static str]) -> Messages {
+    let entries = files
+        .iter()
+        .flat_map(|text| text.lines())
         .filter(|l| !l.trim_start().starts_with('#'))
         .filter_map(|l| l.split_once(" = "))
         .map(|(k, v)| (k.trim(), v.trim()))
@@ -83,8 +97,8 @@ impl Messages {
         static EN: OnceLock<Messages> = OnceLock::new();
         static JA: OnceLock<Messages> = OnceLock::new();
         match lang {
-            Lang::En => EN.get_or_init(|| parse(include_str!("../../messages/en.txt"))),
-            Lang::Ja => JA.get_or_init(|| parse(include_str!("../../messages/ja.txt"))),
+            Lang::En => EN.get_or_init(|| parse(ENGLISH)),
+            Lang::Ja => JA.get_or_init(|| parse(JAPANESE)),
         }
     }
 

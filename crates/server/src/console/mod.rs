@@ -1,7 +1,9 @@
 //! The admin console: server-rendered HTML (askama), no JavaScript build step, no inline script
 //! (CSP), assets versioned by content hash and served by the binary, English and Japanese.
 
+mod account;
 mod i18n;
+mod orgs;
 
 use askama::Template;
 use axum::Router;
@@ -179,4 +181,6 @@ pub(crate) fn routes() -> Router<WebState> {
     Router::new()
         .route("/", get(landing))
         .route("/assets/{name}", get(asset))
+        .merge(orgs::routes())
+        .merge(account::routes())
 }

@@ -63,6 +63,7 @@ impl App {
             &digest,
             OPERATOR_SETUP_PURPOSE,
             None,
+            None,
             now_ms,
             now_ms + OPERATOR_SETUP_TTL_MS,
         )

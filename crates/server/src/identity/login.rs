@@ -14,12 +14,15 @@
 //! keys, API tokens or existing sessions (§2.2 I5).
 
 use latchkey_domain::audit::Outcome;
+use latchkey_domain::identity::MembershipStatus;
 use latchkey_domain::identity::lockout::{Gate, LockoutEvent, LockoutPolicy};
 use latchkey_domain::identity::password::normalise_password;
 use latchkey_domain::identity::totp::verify_totp;
 use latchkey_domain::{AccountId, Scope};
+use latchkey_store::Tx;
 use latchkey_store::repo::{
-    AccountRepo, AccountStatus, AuditRepo, NewAuditEvent, SessionRecord, SessionRepo,
+    AccountRepo, AccountStatus, AuditRepo, MembershipRepo, NewAuditEvent, SessionRecord,
+    SessionRepo,
 };
 use serde_json::json;
 
@@ -96,6 +99,22 @@ fn event(
         request_id: request.request_id.clone(),
         details,
     }
+}
+
+/// True if the account is an active org admin anywhere (admins get the shorter idle timeout).
+pub(crate) async fn admin_anywhere(
+    tx: &mut Tx,
+    account: AccountId,
+) -> Result<bool, latchkey_store::StoreError> {
+    for org in tx.organisations_of(account).await? {
+        if let Some(m) = tx.membership(org, account).await?
+            && m.status == MembershipStatus::Active
+            && m.role.is_admin()
+        {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 impl App {
@@ -239,7 +258,7 @@ impl App {
         account.password_lockout.record_success();
         tx.update_account(&account).await?;
         let token = new_token();
-        let idle = if account.is_operator {
+        let idle = if account.is_operator || admin_anywhere(&mut tx, account.id).await? {
             ADMIN_IDLE_TIMEOUT_MS
         } else {
             IDLE_TIMEOUT_MS
@@ -250,6 +269,7 @@ impl App {
             last_seen_at_ms: now_ms,
             idle_timeout_ms: idle,
             absolute_expiry_ms: now_ms + ABSOLUTE_LIFETIME_MS,
+            authenticated_at_ms: now_ms,
         };
         let digest = self
             .store

@@ -5,7 +5,9 @@ pub mod accounts;
 pub mod bootstrap;
 pub mod hashing;
 pub mod login;
+pub mod principal;
 pub mod tokens;
 
 pub use hashing::{HashParams, PasswordHasher};
 pub use login::{LoginError, LoginRequest, LoginSuccess};
+pub use principal::{Credential, Need, Principal};

@@ -1,7 +1,7 @@
 //! The REST API under `/api/v1` and its OpenAPI 3.1 document, generated from the code.
 
 use axum::Router;
-use axum::routing::get;
+use axum::routing::{get, post};
 use latchkey_domain::time::rfc3339_utc;
 use serde::Serialize;
 use utoipa::{OpenApi, ToSchema};
@@ -38,9 +38,12 @@ pub(crate) async fn meta(
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Latchkey API", description = "Digital keys and access control. Errors are RFC 9457 problem+json with a stable `code`."),
-    paths(meta, crate::web::health::healthz, crate::web::health::readyz, crate::web::auth::operator_setup),
+    paths(meta, crate::web::health::healthz, crate::web::health::readyz, crate::web::auth::operator_setup,
+        crate::web::auth::login, crate::web::auth::logout, crate::web::auth::me),
     components(schemas(Problem, FieldError, Meta, crate::web::health::Health,
-        crate::web::auth::OperatorSetupRequest, crate::web::auth::OperatorSetupResponse)),
+        crate::web::auth::OperatorSetupRequest, crate::web::auth::OperatorSetupResponse,
+        crate::web::auth::LoginBody, crate::web::auth::LoginResponse, crate::web::auth::Me,
+        crate::web::auth::MyOrganisation)),
     tags(
         (name = "meta", description = "Server information"),
         (name = "operations", description = "Liveness and readiness"),
@@ -49,12 +52,20 @@ pub(crate) async fn meta(
 )]
 pub struct ApiDoc;
 
-/// The OpenAPI document as JSON.
-pub fn openapi_json() -> String {
-    ApiDoc::openapi().to_pretty_json().unwrap_or_default()
+/// The whole OpenAPI document: this file's part and each area module's.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let mut doc = ApiDoc::openapi();
+    doc.merge(crate::web::orgs::Doc::openapi());
+    doc.merge(crate::web::account::Doc::openapi());
+    doc
 }
 
-async fn openapi() -> impl axum::response::IntoResponse {
+/// The OpenAPI document as JSON.
+pub fn openapi_json() -> String {
+    openapi().to_pretty_json().unwrap_or_default()
+}
+
+async fn openapi_document() -> impl axum::response::IntoResponse {
     (
         [(axum::http::header::CONTENT_TYPE, "application/json")],
         openapi_json(),
@@ -65,9 +76,14 @@ async fn openapi() -> impl axum::response::IntoResponse {
 pub(crate) fn routes() -> Router<WebState> {
     Router::new()
         .route("/api/v1/meta", get(meta))
-        .route("/api/v1/openapi.json", get(openapi))
+        .route("/api/v1/openapi.json", get(openapi_document))
         .route(
             "/api/v1/auth/operator-setup",
             axum::routing::post(crate::web::auth::operator_setup),
         )
+        .route("/api/v1/auth/login", post(crate::web::auth::login))
+        .route("/api/v1/auth/logout", post(crate::web::auth::logout))
+        .route("/api/v1/me", get(crate::web::auth::me))
+        .merge(crate::web::orgs::routes())
+        .merge(crate::web::account::routes())
 }

@@ -1,11 +1,14 @@
 //! The HTTP surface: REST API, console, health and metrics, with the cross-cutting layers.
 
+pub mod account;
 pub mod api;
 pub mod auth;
 pub mod health;
 pub mod metrics;
 pub mod middleware;
+pub mod orgs;
 pub mod problem;
+pub mod session;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -26,6 +29,8 @@ pub struct WebState {
     pub app: Arc<App>,
     /// This server's metrics.
     pub metrics: Arc<Metrics>,
+    /// Served over TLS (decides the session cookie's name and `Secure`).
+    pub tls: bool,
 }
 
 /// Builds the whole router. Layers, outermost first: the edge (request id, span, problem+json
@@ -35,6 +40,7 @@ pub fn router(app: Arc<App>, http: &HttpConfig, tls: bool) -> Router {
     let state = WebState {
         app,
         metrics: metrics.clone(),
+        tls,
     };
     let body_limit = usize::try_from(http.body_limit_bytes).unwrap_or(usize::MAX);
     Router::new()

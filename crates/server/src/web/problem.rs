@@ -15,6 +15,11 @@ tokio::task_local! {
     pub(crate) static REQUEST_ID: String;
 }
 
+/// The current request's id, if called while handling a request.
+pub(crate) fn current_request_id() -> Option<String> {
+    REQUEST_ID.try_with(Clone::clone).ok()
+}
+
 /// Content type of problem responses.
 pub const PROBLEM_JSON: &str = "application/problem+json";
 

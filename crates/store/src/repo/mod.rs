@@ -2,16 +2,20 @@
 //! tenant data takes the tenant explicitly.
 
 pub mod accounts;
+pub mod api_tokens;
 pub mod audit;
 mod keys;
 pub mod mail;
+pub mod memberships;
 pub mod orgs;
 pub mod sessions;
 pub mod sites;
 
 pub use accounts::{AccountRecord, AccountRepo, AccountStatus};
+pub use api_tokens::{ApiTokenRecord, ApiTokenRepo};
 pub use audit::{AuditRepo, Checkpoint, NewAuditEvent};
 pub use mail::{Attempt, MailRepo, NewMail, QueuedMail};
+pub use memberships::{Membership, MembershipRepo};
 pub use orgs::OrganisationRepo;
-pub use sessions::{SessionRecord, SessionRepo};
+pub use sessions::{SessionRecord, SessionRepo, SpentToken};
 pub use sites::SiteRepo;

@@ -3,11 +3,11 @@
 
 use std::future::Future;
 
-use latchkey_domain::AccountId;
+use latchkey_domain::{AccountId, OrgId};
 
 use crate::db::Tx;
 use crate::error::{Result, StoreError};
-use crate::sql::args;
+use crate::sql::{Row, args};
 
 /// A live session.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,6 +22,17 @@ pub struct SessionRecord {
     pub idle_timeout_ms: i64,
     /// When it ends regardless of activity.
     pub absolute_expiry_ms: i64,
+    /// When its owner last proved who they are (sign-in or step-up), epoch ms UTC.
+    pub authenticated_at_ms: i64,
+}
+
+/// What spending a one-time token yields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SpentToken {
+    /// The account the token was issued for, if any.
+    pub account: Option<AccountId>,
+    /// The organisation it was issued in (invitations), if any.
+    pub org: Option<OrgId>,
 }
 
 /// Session and one-time-token storage.
@@ -41,6 +52,11 @@ pub trait SessionRepo {
     ) -> impl Future<Output = Result<Option<SessionRecord>>> + Send;
     /// Ends one session.
     fn delete_session(&mut self, digest: &[u8]) -> impl Future<Output = Result<()>> + Send;
+    /// The account's live and expired-but-not-yet-swept sessions, newest first, with digests.
+    fn sessions_of(
+        &mut self,
+        account: AccountId,
+    ) -> impl Future<Output = Result<Vec<(Vec<u8>, SessionRecord)>>> + Send;
     /// Ends every session of an account (password change, disable, role removal); returns how many.
     fn delete_sessions_of(
         &mut self,
@@ -52,25 +68,26 @@ pub trait SessionRepo {
         digest: &[u8],
         purpose: &str,
         account: Option<AccountId>,
+        org: Option<OrgId>,
         now_ms: i64,
         expires_at_ms: i64,
     ) -> impl Future<Output = Result<()>> + Send;
-    /// True if the token exists for `purpose`, is unused and unexpired (renders a page; spends
-    /// nothing — mail scanners prefetch links).
-    fn token_is_live(
+    /// The account and organisation of a live token without spending it, or `None` (renders a
+    /// page; spends nothing — mail scanners prefetch links).
+    fn live_token(
         &mut self,
         digest: &[u8],
         purpose: &str,
         now_ms: i64,
-    ) -> impl Future<Output = Result<bool>> + Send;
-    /// Spends a live token: `Some(account)` exactly once, `None` if unknown, used, expired or of
-    /// another purpose.
+    ) -> impl Future<Output = Result<Option<SpentToken>>> + Send;
+    /// Spends a live token: `Some` exactly once, `None` if unknown, used, expired or of another
+    /// purpose.
     fn spend_token(
         &mut self,
         digest: &[u8],
         purpose: &str,
         now_ms: i64,
-    ) -> impl Future<Output = Result<Option<Option<AccountId>>>> + Send;
+    ) -> impl Future<Output = Result<Option<SpentToken>>> + Send;
     /// Voids every unused token of `purpose` (for `account`, or account-less ones when `None`):
     /// re-sending a link revokes the older ones.
     fn revoke_tokens(
@@ -89,19 +106,48 @@ fn account_id(text: Option<String>) -> Result<Option<AccountId>> {
     .transpose()
 }
 
+fn spent(row: &Row) -> Result<SpentToken> {
+    Ok(SpentToken {
+        account: account_id(row.opt_text("account_id")?)?,
+        org: row
+            .opt_text("org_id")?
+            .map(|t| {
+                t.parse()
+                    .map_err(|_| StoreError::Corrupt(format!("token org id {t:?}")))
+            })
+            .transpose()?,
+    })
+}
+
+const SESSION_COLUMNS: &str = "id_digest, account_id, created_at_ms, last_seen_at_ms, idle_timeout_ms, \
+                               absolute_expiry_ms, authenticated_at_ms";
+
+fn decode_session(row: &Row) -> Result<SessionRecord> {
+    Ok(SessionRecord {
+        account_id: account_id(Some(row.text("account_id")?))?
+            .ok_or_else(|| StoreError::Corrupt("session without account".into()))?,
+        created_at_ms: row.int("created_at_ms")?,
+        last_seen_at_ms: row.int("last_seen_at_ms")?,
+        idle_timeout_ms: row.int("idle_timeout_ms")?,
+        absolute_expiry_ms: row.int("absolute_expiry_ms")?,
+        authenticated_at_ms: row.int("authenticated_at_ms")?,
+    })
+}
+
 impl SessionRepo for Tx {
     async fn insert_session(&mut self, digest: &[u8], session: &SessionRecord) -> Result<()> {
         self.inner
             .execute(
                 "INSERT INTO sessions (id_digest, account_id, created_at_ms, last_seen_at_ms, idle_timeout_ms, \
-                 absolute_expiry_ms) VALUES ($1, $2, $3, $4, $5, $6)",
+                 absolute_expiry_ms, authenticated_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7)",
                 args![
                     digest,
                     session.account_id.to_string(),
                     session.created_at_ms,
                     session.last_seen_at_ms,
                     session.idle_timeout_ms,
-                    session.absolute_expiry_ms
+                    session.absolute_expiry_ms,
+                    session.authenticated_at_ms
                 ],
             )
             .await?;
@@ -109,25 +155,11 @@ impl SessionRepo for Tx {
     }
 
     async fn touch_session(&mut self, digest: &[u8], now_ms: i64) -> Result<Option<SessionRecord>> {
-        let Some(row) = self
-            .inner
-            .fetch_optional(
-                "SELECT account_id, created_at_ms, last_seen_at_ms, idle_timeout_ms, absolute_expiry_ms \
-                 FROM sessions WHERE id_digest = $1",
-                args![digest],
-            )
-            .await?
-        else {
+        let sql = format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE id_digest = $1");
+        let Some(row) = self.inner.fetch_optional(&sql, args![digest]).await? else {
             return Ok(None);
         };
-        let mut session = SessionRecord {
-            account_id: account_id(Some(row.text("account_id")?))?
-                .ok_or_else(|| StoreError::Corrupt("session without account".into()))?,
-            created_at_ms: row.int("created_at_ms")?,
-            last_seen_at_ms: row.int("last_seen_at_ms")?,
-            idle_timeout_ms: row.int("idle_timeout_ms")?,
-            absolute_expiry_ms: row.int("absolute_expiry_ms")?,
-        };
+        let mut session = decode_session(&row)?;
         let idle_expired = now_ms
             >= session
                 .last_seen_at_ms
@@ -153,6 +185,18 @@ impl SessionRepo for Tx {
         Ok(())
     }
 
+    async fn sessions_of(&mut self, account: AccountId) -> Result<Vec<(Vec<u8>, SessionRecord)>> {
+        let sql = format!(
+            "SELECT {SESSION_COLUMNS} FROM sessions WHERE account_id = $1 ORDER BY created_at_ms DESC"
+        );
+        self.inner
+            .fetch_all(&sql, args![account.to_string()])
+            .await?
+            .iter()
+            .map(|r| Ok((r.bytes("id_digest")?, decode_session(r)?)))
+            .collect()
+    }
+
     async fn delete_sessions_of(&mut self, account: AccountId) -> Result<u64> {
         self.inner
             .execute(
@@ -167,29 +211,42 @@ impl SessionRepo for Tx {
         digest: &[u8],
         purpose: &str,
         account: Option<AccountId>,
+        org: Option<OrgId>,
         now_ms: i64,
         expires_at_ms: i64,
     ) -> Result<()> {
         self.inner
             .execute(
-                "INSERT INTO one_time_tokens (digest, purpose, account_id, created_at_ms, expires_at_ms) \
-                 VALUES ($1, $2, $3, $4, $5)",
-                args![digest, purpose, account.map(|a| a.to_string()), now_ms, expires_at_ms],
+                "INSERT INTO one_time_tokens (digest, purpose, account_id, org_id, created_at_ms, \
+                 expires_at_ms) VALUES ($1, $2, $3, $4, $5, $6)",
+                args![
+                    digest,
+                    purpose,
+                    account.map(|a| a.to_string()),
+                    org.map(|o| o.to_string()),
+                    now_ms,
+                    expires_at_ms
+                ],
             )
             .await?;
         Ok(())
     }
 
-    async fn token_is_live(&mut self, digest: &[u8], purpose: &str, now_ms: i64) -> Result<bool> {
-        Ok(self
+    async fn live_token(
+        &mut self,
+        digest: &[u8],
+        purpose: &str,
+        now_ms: i64,
+    ) -> Result<Option<SpentToken>> {
+        let row = self
             .inner
             .fetch_optional(
-                "SELECT purpose FROM one_time_tokens WHERE digest = $1 AND purpose = $2 \
+                "SELECT account_id, org_id FROM one_time_tokens WHERE digest = $1 AND purpose = $2 \
                  AND used_at_ms IS NULL AND expires_at_ms > $3",
                 args![digest, purpose, now_ms],
             )
-            .await?
-            .is_some())
+            .await?;
+        row.map(|r| spent(&r)).transpose()
     }
 
     async fn spend_token(
@@ -197,17 +254,16 @@ impl SessionRepo for Tx {
         digest: &[u8],
         purpose: &str,
         now_ms: i64,
-    ) -> Result<Option<Option<AccountId>>> {
+    ) -> Result<Option<SpentToken>> {
         let row = self
             .inner
             .fetch_optional(
                 "UPDATE one_time_tokens SET used_at_ms = $1 WHERE digest = $2 AND purpose = $3 \
-                 AND used_at_ms IS NULL AND expires_at_ms > $1 RETURNING account_id",
+                 AND used_at_ms IS NULL AND expires_at_ms > $1 RETURNING account_id, org_id",
                 args![now_ms, digest, purpose],
             )
             .await?;
-        row.map(|r| account_id(r.opt_text("account_id")?))
-            .transpose()
+        row.map(|r| spent(&r)).transpose()
     }
 
     async fn revoke_tokens(

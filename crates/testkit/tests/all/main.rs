@@ -33,4 +33,5 @@ mod encryption_at_rest;
 mod http;
 mod identity;
 mod mail;
+mod sessions;
 mod startup;
