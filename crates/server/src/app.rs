@@ -2,7 +2,7 @@
 //! validate with `latchkey-domain`, read and write through `latchkey-store` in ONE transaction,
 //! and append the audit event in that same transaction.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use latchkey_domain::{Clock, DomainError, ErrorCode};
 use latchkey_store::{Store, StoreError};
@@ -21,6 +21,9 @@ pub struct App {
     pub mailer: Option<Arc<Mailer>>,
     /// Hashes and verifies passwords off the async threads.
     pub hasher: Arc<PasswordHasher>,
+    /// The console's origin for links in e-mails (`http.public_url`, else the listen address);
+    /// set once when the server starts.
+    pub public_url: OnceLock<String>,
 }
 
 impl App {
@@ -32,7 +35,17 @@ impl App {
             mailer: None,
             // Two concurrent hashes: the machines this targets have two cores.
             hasher: Arc::new(PasswordHasher::new(HashParams::default(), 2)),
+            public_url: OnceLock::new(),
         }
+    }
+
+    /// An absolute link to `path` on the console, for e-mails.
+    pub fn link(&self, path: &str) -> String {
+        let origin = self
+            .public_url
+            .get()
+            .map_or("http://127.0.0.1:8080", String::as_str);
+        format!("{origin}{path}")
     }
 
     /// Adds the mailer that delivers the outbox.

@@ -89,6 +89,9 @@ pub struct HttpConfig {
     pub body_limit_bytes: u64,
     /// Requests running longer are abandoned with 408.
     pub request_timeout_secs: u64,
+    /// The address people use to reach the console (`https://keys.example.com`), used in the
+    /// links of invitation, reset and unlock e-mails. Default: the listen address.
+    pub public_url: Option<String>,
 }
 
 /// Audit log.
@@ -201,6 +204,7 @@ impl Default for HttpConfig {
         Self {
             body_limit_bytes: 1024 * 1024,
             request_timeout_secs: 30,
+            public_url: None,
         }
     }
 }
@@ -307,6 +311,19 @@ impl Config {
             self.audit.checkpoint_interval_secs,
             CHECKPOINT_BOUNDS,
         )?;
+        if let Some(url) = &self.http.public_url {
+            let shape_ok = (url.starts_with("https://") || url.starts_with("http://"))
+                && !url.ends_with('/')
+                && url.split("://").nth(1).is_some_and(|rest| {
+                    !rest.is_empty() && !rest.contains(['/', '?', '#', ' ', '@'])
+                });
+            if !shape_ok {
+                return Err(ConfigError(format!(
+                    "http.public_url = {url:?} is not an origin: use e.g. \"https://keys.example.com\" \
+                     (scheme and host, optional port, no path or trailing slash)"
+                )));
+            }
+        }
         if self.database_url.is_some() && self.database_url_file.is_some() {
             return Err(ConfigError(
                 "database_url and database_url_file are both set: keep one".into(),

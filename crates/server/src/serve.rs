@@ -91,6 +91,14 @@ pub fn start(listener: Listener, config: &Config, app: Arc<App>) -> Result<Runni
     } else {
         "http"
     };
+    // Links in e-mails point at the public URL; without one, at the address we listen on.
+    let _already_set = app.public_url.set(
+        config
+            .http
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("{scheme}://{local_addr}")),
+    );
     let server = match listener.tls {
         Some(tls) => {
             let server =
