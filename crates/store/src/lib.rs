@@ -36,4 +36,7 @@ pub const TABLES: &[&str] = &[
     "account_links",
     "api_tokens",
     "trusted_devices",
+    "mfa_enrolments",
+    "recovery_codes",
+    "lock_notices",
 ];

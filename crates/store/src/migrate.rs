@@ -41,6 +41,12 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("migrations/sqlite/0004_memberships.sql"),
         postgres: include_str!("migrations/postgres/0004_memberships.sql"),
     },
+    Migration {
+        version: 6,
+        name: "account",
+        sqlite: include_str!("migrations/sqlite/0006_account.sql"),
+        postgres: include_str!("migrations/postgres/0006_account.sql"),
+    },
 ];
 
 /// The newest schema version this binary knows.
