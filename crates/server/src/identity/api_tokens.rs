@@ -107,7 +107,9 @@ impl App {
         org: OrgId,
     ) -> Result<Vec<ApiTokenRecord>, ServiceError> {
         let mut tx = self.store.read().await?;
-        principal.require_member(&mut tx, org, Need::MEMBER_READ).await?;
+        principal
+            .require_member(&mut tx, org, Need::MEMBER_READ)
+            .await?;
         Ok(tx
             .api_tokens(org)
             .await?
@@ -126,12 +128,12 @@ impl App {
     ) -> Result<(), ServiceError> {
         let now_ms = self.clock.now_ms();
         let mut tx = self.store.write().await?;
-        principal.require_member(&mut tx, org, Need::MEMBER_WRITE).await?;
-        let owned = tx
-            .api_tokens(org)
-            .await?
-            .into_iter()
-            .any(|t| t.id == id && t.account_id == principal.account_id && t.revoked_at_ms.is_none());
+        principal
+            .require_member(&mut tx, org, Need::MEMBER_WRITE)
+            .await?;
+        let owned = tx.api_tokens(org).await?.into_iter().any(|t| {
+            t.id == id && t.account_id == principal.account_id && t.revoked_at_ms.is_none()
+        });
         if !owned || !tx.revoke_api_token(org, id, now_ms).await? {
             return Err(not_found());
         }

@@ -1,7 +1,8 @@
 //! The lock e-mail (research §2.2 L4, tests T5 and T13): when a lock episode starts the owner is
 //! told — the sign-in page never says "locked" (§2.5, no enumeration oracle) — and gets a
 //! single-use unlock link plus a "wasn't me" pointer to the password reset. At most
-//! [`MAX_LOCK_MAILS_PER_DAY`] a day per account, so an attacker cannot mail-bomb through locks.
+//! [`MAX_LOCK_MAILS_PER_DAY`] a day per account, so an attacker cannot mail-bomb through locks
+//! (the last one of the day is kept for a hard lock).
 //! The mail carries no secret except the one unlock link (the reset pointer holds no token).
 
 use latchkey_domain::identity::lockout::{DAY_MS, HOUR_MS};
@@ -40,7 +41,14 @@ impl App {
         now_ms: i64,
     ) -> Result<bool, StoreError> {
         let since = now_ms.saturating_sub(DAY_MS);
-        if tx.lock_notices_since(account.id, since).await? >= MAX_LOCK_MAILS_PER_DAY {
+        // The last slot of the day is kept for the hard lock: its mail is the self-service way
+        // out, so a run of temporary locks must not use it up.
+        let cap = if hard {
+            MAX_LOCK_MAILS_PER_DAY
+        } else {
+            MAX_LOCK_MAILS_PER_DAY - 1
+        };
+        if tx.lock_notices_since(account.id, since).await? >= cap {
             return Ok(false);
         }
         tx.record_lock_notice(account.id, now_ms, since).await?;

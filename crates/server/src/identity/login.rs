@@ -108,7 +108,9 @@ impl From<latchkey_store::StoreError> for LoginError {
 pub(crate) fn throttled(retry_after_secs: u64) -> ServiceError {
     DomainError::new(
         ErrorCode::RateLimited,
-        format!("too many failed attempts from your address; try again in {retry_after_secs} seconds"),
+        format!(
+            "too many failed attempts from your address; try again in {retry_after_secs} seconds"
+        ),
     )
     .into()
 }
@@ -235,7 +237,13 @@ impl App {
             }
         };
         let (session_token, session) = self
-            .open_session(&mut tx, &account, now_ms, now_ms, now_ms + ABSOLUTE_LIFETIME_MS)
+            .open_session(
+                &mut tx,
+                &account,
+                now_ms,
+                now_ms,
+                now_ms + ABSOLUTE_LIFETIME_MS,
+            )
             .await?;
         tx.append_audit(
             Scope::Platform,
@@ -341,7 +349,11 @@ impl App {
             Some(digest) => tx.device_of(account.id, digest).await?,
             None => None,
         };
-        let lane = if device.is_some() { "device" } else { "account" };
+        let lane = if device.is_some() {
+            "device"
+        } else {
+            "account"
+        };
         let gate = lane_state(&mut account, &mut device).check(&policy, now_ms);
         let usable = account.status == AccountStatus::Active && account.password_hash.is_some();
         if gate != Gate::Open || !usable {

@@ -5,10 +5,12 @@
 //! (ASVS 5.0 6.5.2). Removing the factor needs step-up, and admins and operators may not remove
 //! it (it is mandatory for them).
 
-use latchkey_domain::identity::lockout::{HOUR_MS, LockoutState};
-use latchkey_domain::identity::recovery_code::{RECOVERY_CODES_RANDOM_BYTES, format_recovery_codes};
-use latchkey_domain::identity::totp::{TOTP_SECRET_BYTES, provisioning_uri, verify_totp};
 use latchkey_domain::identity::base32;
+use latchkey_domain::identity::lockout::{HOUR_MS, LockoutState};
+use latchkey_domain::identity::recovery_code::{
+    RECOVERY_CODES_RANDOM_BYTES, format_recovery_codes,
+};
+use latchkey_domain::identity::totp::{TOTP_SECRET_BYTES, provisioning_uri, verify_totp};
 use latchkey_domain::{DomainError, ErrorCode, Scope};
 use latchkey_store::repo::{AccountRecord, AccountRepo, AuditRepo, MfaRepo};
 use rand::RngCore as _;

@@ -22,7 +22,10 @@ pub struct MySession {
 
 fn live(record: &SessionRecord, now_ms: i64) -> bool {
     now_ms < record.absolute_expiry_ms
-        && now_ms < record.last_seen_at_ms.saturating_add(record.idle_timeout_ms)
+        && now_ms
+            < record
+                .last_seen_at_ms
+                .saturating_add(record.idle_timeout_ms)
 }
 
 impl App {

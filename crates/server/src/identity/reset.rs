@@ -438,10 +438,11 @@ pub struct PasswordChange<'a> {
 /// A login failure as a service error, for entry points that are not the sign-in form.
 pub(crate) fn login_service_error(error: LoginError) -> ServiceError {
     match error {
-        LoginError::InvalidCredentials => {
-            DomainError::new(ErrorCode::Unauthenticated, "the password or code is not correct")
-                .into()
-        }
+        LoginError::InvalidCredentials => DomainError::new(
+            ErrorCode::Unauthenticated,
+            "the password or code is not correct",
+        )
+        .into(),
         LoginError::Throttled { retry_after_secs } => throttled(retry_after_secs),
         LoginError::Service(e) => e,
     }

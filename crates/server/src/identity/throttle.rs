@@ -82,7 +82,9 @@ fn key(source_ip: Option<&str>) -> Option<IpAddr> {
 /// Whole seconds from `now_ms` to `end_ms`, at least 1 (a `Retry-After` of 0 invites a loop).
 fn secs_until(end_ms: i64, now_ms: i64) -> u64 {
     let ms = end_ms.saturating_sub(now_ms).max(0);
-    u64::try_from(ms.saturating_add(999) / 1000).unwrap_or(1).max(1)
+    u64::try_from(ms.saturating_add(999) / 1000)
+        .unwrap_or(1)
+        .max(1)
 }
 
 impl LoginThrottle {
@@ -114,7 +116,10 @@ impl LoginThrottle {
         }
         let minute = entry.minute.at(now_ms, MINUTE_MS);
         if minute.count >= FAILURES_PER_MINUTE {
-            return Err(secs_until(minute.start_ms.saturating_add(MINUTE_MS), now_ms));
+            return Err(secs_until(
+                minute.start_ms.saturating_add(MINUTE_MS),
+                now_ms,
+            ));
         }
         Ok(())
     }
@@ -181,7 +186,11 @@ mod tests {
         }
         assert_eq!(throttle.check(ip, T0 + 10_000), Err(50));
         assert_eq!(throttle.check(Some("192.0.2.2"), T0), Ok(()));
-        assert_eq!(throttle.check(ip, T0 + MINUTE_MS), Ok(()), "always expiring");
+        assert_eq!(
+            throttle.check(ip, T0 + MINUTE_MS),
+            Ok(()),
+            "always expiring"
+        );
     }
 
     #[test]

@@ -88,12 +88,20 @@ fn login_error_response(state: &WebState, origin: &Origin, error: LoginError) ->
 }
 
 fn cross_site() -> Response {
-    ApiError(Problem::new(ErrorCode::Forbidden, "cross-site request refused")).into_response()
+    ApiError(Problem::new(
+        ErrorCode::Forbidden,
+        "cross-site request refused",
+    ))
+    .into_response()
 }
 
 fn org_id(text: &str) -> Result<OrgId, ApiError> {
-    text.parse()
-        .map_err(|_| ApiError::from(DomainError::new(ErrorCode::NotFound, "organisation not found")))
+    text.parse().map_err(|_| {
+        ApiError::from(DomainError::new(
+            ErrorCode::NotFound,
+            "organisation not found",
+        ))
+    })
 }
 
 /// The new session after a rotation (step-up, password change): its CSRF token; the id travels
@@ -651,7 +659,10 @@ pub(crate) fn routes() -> Router<WebState> {
         .route("/api/v1/auth/forgot", post(forgot))
         .route("/api/v1/auth/reset", post(reset))
         .route("/api/v1/account/password", post(change_password))
-        .route("/api/v1/account/mfa/totp", post(start_totp).delete(remove_totp))
+        .route(
+            "/api/v1/account/mfa/totp",
+            post(start_totp).delete(remove_totp),
+        )
         .route("/api/v1/account/mfa/totp/confirm", post(confirm_totp))
         .route("/api/v1/account/sessions", get(list_sessions))
         .route("/api/v1/account/sessions/{id}", delete(end_session))

@@ -29,8 +29,7 @@ pub struct TrustedDevice {
 /// Trusted-device storage.
 pub trait DeviceRepo {
     /// Stores a new trusted device.
-    fn insert_device(&mut self, device: &TrustedDevice)
-    -> impl Future<Output = Result<()>> + Send;
+    fn insert_device(&mut self, device: &TrustedDevice) -> impl Future<Output = Result<()>> + Send;
     /// The device with this digest if it belongs to `account` (a device token of another
     /// account is worth nothing here).
     fn device_of(
@@ -39,8 +38,7 @@ pub trait DeviceRepo {
         digest: &[u8],
     ) -> impl Future<Output = Result<Option<TrustedDevice>>> + Send;
     /// Writes the device's lockout state and last-use time back.
-    fn update_device(&mut self, device: &TrustedDevice)
-    -> impl Future<Output = Result<()>> + Send;
+    fn update_device(&mut self, device: &TrustedDevice) -> impl Future<Output = Result<()>> + Send;
     /// Clears the lockout of every device of the account (unlock link, reset, admin unlock).
     fn unlock_devices_of(&mut self, account: AccountId)
     -> impl Future<Output = Result<u64>> + Send;
@@ -122,10 +120,7 @@ impl DeviceRepo for Tx {
         self.inner
             .execute(
                 "UPDATE trusted_devices SET password_lockout = $1 WHERE account_id = $2",
-                args![
-                    lockout_json(&LockoutState::default())?,
-                    account.to_string()
-                ],
+                args![lockout_json(&LockoutState::default())?, account.to_string()],
             )
             .await
     }

@@ -27,8 +27,10 @@ pub trait MfaRepo {
         account: AccountId,
     ) -> impl Future<Output = Result<Option<(Vec<u8>, i64)>>> + Send;
     /// Forgets the pending secret.
-    fn delete_pending_totp(&mut self, account: AccountId)
-    -> impl Future<Output = Result<()>> + Send;
+    fn delete_pending_totp(
+        &mut self,
+        account: AccountId,
+    ) -> impl Future<Output = Result<()>> + Send;
     /// Replaces the account's recovery codes with these digests.
     fn replace_recovery_codes(
         &mut self,
@@ -44,8 +46,10 @@ pub trait MfaRepo {
         now_ms: i64,
     ) -> impl Future<Output = Result<bool>> + Send;
     /// How many recovery codes are left.
-    fn recovery_codes_left(&mut self, account: AccountId)
-    -> impl Future<Output = Result<i64>> + Send;
+    fn recovery_codes_left(
+        &mut self,
+        account: AccountId,
+    ) -> impl Future<Output = Result<i64>> + Send;
 }
 
 fn cell(id: &str) -> Cell<'_> {
