@@ -29,6 +29,7 @@ macro_rules! on_both_backends {
 mod audit_tamper;
 mod browser;
 mod conformance;
+mod console_sign_in;
 mod encryption_at_rest;
 mod http;
 mod identity;
