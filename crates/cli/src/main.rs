@@ -1,6 +1,8 @@
 //! `latchkey` — the one binary: serve, config check, migrate, db verify, org, site, audit.
 //! A thin layer over `latchkey-server`: it parses arguments, loads the configuration and prints.
 
+mod bench;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -71,6 +73,23 @@ enum Command {
     /// Platform operator commands (local access to the host and the master key required).
     #[command(subcommand)]
     Operator(OperatorCommand),
+    /// Benchmarks on a throw-away data directory and a loopback port (use a release build).
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// Sign-in throughput against the Argon2 bound, then concurrent wrong passwords against one
+    /// account (lock episodes, peak memory).
+    Login {
+        /// Seconds per measured phase.
+        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=600))]
+        seconds: u64,
+        /// Concurrent wrong-password attempts.
+        #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+        storm: u64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -337,6 +356,15 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .clone()
                 .unwrap_or_else(|| format!("http://{}", config.listen));
             print_operator_setup(&base, &result?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench(BenchCommand::Login { seconds, storm }) => {
+            bench::LoginBench {
+                seconds,
+                storm: usize::try_from(storm)?,
+            }
+            .run()
+            .await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Audit(command) => {
