@@ -30,6 +30,7 @@ mod account_security;
 mod audit_tamper;
 mod browser;
 mod conformance;
+mod console_sign_in;
 mod encryption_at_rest;
 mod http;
 mod identity;
