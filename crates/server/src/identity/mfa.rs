@@ -200,6 +200,23 @@ impl App {
         Ok(())
     }
 
+    /// The enrolment in progress, if any (so a mistyped code does not mean starting over).
+    pub async fn pending_totp_enrolment(
+        &self,
+        principal: &Principal,
+    ) -> Result<Option<TotpEnrolment>, ServiceError> {
+        let now_ms = self.clock.now_ms();
+        let mut tx = self.store.read().await?;
+        let pending = tx
+            .pending_totp(principal.account_id)
+            .await?
+            .filter(|(_, at)| now_ms.saturating_sub(*at) < PENDING_ENROLMENT_TTL_MS);
+        Ok(pending.map(|(secret, _)| TotpEnrolment {
+            secret_base32: base32::encode(&secret),
+            otpauth_uri: provisioning_uri(TOTP_ISSUER, &principal.email, &secret),
+        }))
+    }
+
     /// Recovery codes left for the caller.
     pub async fn recovery_codes_left(&self, principal: &Principal) -> Result<i64, ServiceError> {
         let mut tx = self.store.read().await?;
