@@ -110,10 +110,7 @@ impl App {
                 .token_digest(UNLOCK_PURPOSE, token.as_bytes());
             let mut tx = self.store.write().await?;
             let spent = tx.spend_token(&digest, UNLOCK_PURPOSE, now_ms).await?;
-            match spent.and_then(|s| s.account) {
-                Some(account) => Some((tx, account)),
-                None => None,
-            }
+            spent.and_then(|s| s.account).map(|account| (tx, account))
         } else {
             None
         };

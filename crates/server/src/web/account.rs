@@ -95,13 +95,9 @@ fn cross_site() -> Response {
     .into_response()
 }
 
-fn org_id(text: &str) -> Result<OrgId, ApiError> {
-    text.parse().map_err(|_| {
-        ApiError::from(DomainError::new(
-            ErrorCode::NotFound,
-            "organisation not found",
-        ))
-    })
+fn org_id(text: &str) -> Result<OrgId, DomainError> {
+    text.parse()
+        .map_err(|_| DomainError::new(ErrorCode::NotFound, "organisation not found"))
 }
 
 /// The new session after a rotation (step-up, password change): its CSRF token; the id travels
