@@ -49,6 +49,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
     },
 ];
 
+/// Every schema version this binary knows, oldest first (numbers may skip: branches reserve theirs).
+pub fn known_versions() -> Vec<i64> {
+    MIGRATIONS.iter().map(|m| m.version).collect()
+}
+
 /// The newest schema version this binary knows.
 pub fn latest_version() -> i64 {
     MIGRATIONS.last().map_or(0, |m| m.version)
