@@ -102,6 +102,13 @@ pub fn same_origin(headers: &HeaderMap) -> bool {
     let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
         return true;
     };
+    // Under `Referrer-Policy: no-referrer` Chromium sends `Origin: null` even for a form posted
+    // from our own page; then only the browser's own `Sec-Fetch-Site: same-origin` vouches for it.
+    if origin == "null" {
+        return headers
+            .get("sec-fetch-site")
+            .is_some_and(|v| v.as_bytes() == b"same-origin");
+    }
     let Some(host) = headers.get(header::HOST).and_then(|v| v.to_str().ok()) else {
         return false;
     };
@@ -274,6 +281,16 @@ mod tests {
             ("origin", "https://evil.example")
         ])));
         assert!(!same_origin(&headers(&[("sec-fetch-site", "cross-site")])));
+        // `Origin: null` (no-referrer policy, sandboxed frames): only Sec-Fetch-Site decides.
+        assert!(same_origin(&headers(&[
+            ("origin", "null"),
+            ("sec-fetch-site", "same-origin")
+        ])));
+        assert!(!same_origin(&headers(&[("origin", "null")])));
+        assert!(!same_origin(&headers(&[
+            ("origin", "null"),
+            ("sec-fetch-site", "same-site")
+        ])));
     }
 
     #[test]

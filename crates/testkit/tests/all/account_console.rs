@@ -525,3 +525,114 @@ async fn forgot_reset_and_unlock_pages_spend_links_only_on_post() -> anyhow::Res
     server.shutdown().await;
     Ok(())
 }
+
+async fn browser_sign_in(
+    c: &fantoccini::Client,
+    server: &TestServer,
+    totp: &str,
+) -> anyhow::Result<()> {
+    use fantoccini::Locator;
+    c.goto(&server.url("/sign-in?next=/account")).await?;
+    c.find(Locator::Id("email")).await?.send_keys(EMAIL).await?;
+    c.find(Locator::Id("password"))
+        .await?
+        .send_keys(PASSWORD)
+        .await?;
+    if !totp.is_empty() {
+        c.find(Locator::Id("totp")).await?.send_keys(totp).await?;
+    }
+    c.find(Locator::Id("sign-in-submit")).await?.click().await?;
+    Ok(())
+}
+
+/// Waits for the account page (the sign-in redirected there); fails with the page's text if not.
+async fn signed_in(c: &fantoccini::Client) -> anyhow::Result<()> {
+    use std::time::Duration;
+    let found = c
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(fantoccini::Locator::Id("account-email"))
+        .await;
+    if found.is_err() {
+        let text = c
+            .find(fantoccini::Locator::Css("main"))
+            .await?
+            .text()
+            .await?;
+        anyhow::bail!(
+            "not on the account page at {}: {text}",
+            c.current_url().await?
+        );
+    }
+    Ok(())
+}
+
+/// In real Chromium: sign in, enrol TOTP from the page (secret read off the screen), see the
+/// recovery codes once, sign in again with a code; then an attacker elsewhere locks the account
+/// and this browser — holding its device cookie — still signs in (T10 seen from the browser).
+#[tokio::test]
+async fn browser_enrols_totp_and_keeps_its_device_lane_through_a_lock() -> anyhow::Result<()> {
+    use fantoccini::Locator;
+    let Some(browser) = latchkey_testkit::Browser::start().await? else {
+        return Ok(());
+    };
+    let server = start(TestDb::sqlite()?).await?;
+    let c = &browser.client;
+    browser_sign_in(c, &server, "").await?;
+    signed_in(c).await?;
+    c.find(Locator::Id("mfa-link")).await?.click().await?;
+    c.find(Locator::Id("mfa-start")).await?.click().await?;
+    let secret_text = c.find(Locator::Id("totp-secret")).await?.text().await?;
+    let secret = base32::decode(secret_text.trim()).expect("base32 on screen");
+    let code = totp_code(&secret, totp_step(server.db.clock.now_ms()), 6).expect("code");
+    c.find(Locator::Id("code")).await?.send_keys(&code).await?;
+    c.find(Locator::Id("mfa-confirm")).await?.click().await?;
+    let codes = c.find_all(Locator::Css("#recovery-codes code")).await?;
+    assert_eq!(codes.len(), 10);
+    c.find(Locator::Id("sign-out")).await?.click().await?;
+
+    server.db.clock.advance_ms(30_000);
+    let code = totp_code(&secret, totp_step(server.db.clock.now_ms()), 6).expect("code");
+    browser_sign_in(c, &server, &code).await?;
+    assert!(
+        c.current_url().await?.path().ends_with("/account"),
+        "signed in with the code"
+    );
+    let status = c.find(Locator::Id("mfa-status")).await?.text().await?;
+    assert!(!status.is_empty());
+    c.find(Locator::Id("sign-out")).await?.click().await?;
+
+    // Someone else locks the account (no device cookie).
+    for _ in 0..3 {
+        let _ = server
+            .app
+            .login(LoginRequest {
+                email: EMAIL,
+                password: "wrong-password-1",
+                source_ip: Some("203.0.113.9".into()),
+                ..LoginRequest::default()
+            })
+            .await;
+    }
+    server.db.clock.advance_ms(30_000);
+    let code = totp_code(&secret, totp_step(server.db.clock.now_ms()), 6).expect("code");
+    let stranger = server
+        .client
+        .post(server.url("/api/v1/auth/login"))
+        .json(&serde_json::json!({ "email": EMAIL, "password": PASSWORD, "totp": code }))
+        .send()
+        .await?;
+    assert_eq!(
+        stranger.status(),
+        StatusCode::UNAUTHORIZED,
+        "locked for strangers"
+    );
+    browser_sign_in(c, &server, &code).await?;
+    // This browser's device lane is not locked.
+    signed_in(c).await?;
+    let errors = browser.console_errors().await?;
+    assert!(errors.is_empty(), "console errors: {errors:?}");
+    browser.close().await?;
+    server.shutdown().await;
+    Ok(())
+}
