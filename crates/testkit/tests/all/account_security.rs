@@ -20,6 +20,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 on_both_backends!(
+    t4_lock_durations_escalate_and_a_quiet_day_starts_again_at_five_minutes,
     t5_hard_lock_after_ten_episodes_and_the_unlock_link_works_once,
     t10_device_cookie_lane_keeps_the_owner_in_and_locks_only_that_device,
     t12_eleventh_failure_per_minute_from_one_ip_is_throttled,
@@ -970,6 +971,34 @@ async fn api_tokens_are_scoped_expiring_revocable_and_survive_a_lock(
         .call(Method::POST, &path, Some(create("More", "read", 5)))
         .await?;
     assert_eq!(status, StatusCode::FORBIDDEN, "a token cannot mint tokens");
+    for account_path in ["/api/v1/account/mfa/totp", "/api/v1/auth/step-up"] {
+        let (status, _) = reader_api
+            .call(
+                Method::POST,
+                account_path,
+                Some(json!({ "password": PASSWORD })),
+            )
+            .await?;
+        assert_eq!(
+            status,
+            StatusCode::FORBIDDEN,
+            "{account_path}: sessions only"
+        );
+    }
+    let (status, _) = reader_api
+        .call(
+            Method::POST,
+            "/api/v1/account/password",
+            Some(
+                json!({ "current_password": PASSWORD, "new_password": "token-chosen-passphrase" }),
+            ),
+        )
+        .await?;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "an API token cannot change the password"
+    );
     let (status, _) = ApiSession::anonymous(&server)
         .call(Method::GET, &path, None)
         .await?;
@@ -1243,6 +1272,67 @@ async fn bad_input_is_refused_before_hashing_and_changes_nothing() -> anyhow::Re
         LockoutState::default(),
         "refused before the account was touched"
     );
+    server.shutdown().await;
+    Ok(())
+}
+
+/// T4 at server level: 5, 15, 60, 60 min; after a quiet failure window (24 h) back to 5 min.
+async fn t4_lock_durations_escalate_and_a_quiet_day_starts_again_at_five_minutes(
+    db: TestDb,
+) -> anyhow::Result<()> {
+    let (app, id) = service_app(&db).await?;
+    for minutes in [5, 15, 60, 60] {
+        lock_once(&app).await;
+        let until = lockout_of(&app, id).await?.locked_until_ms.expect("locked");
+        assert_eq!(until - db.clock.now_ms(), minutes * MINUTE_MS);
+        db.clock.advance_ms(minutes * MINUTE_MS);
+    }
+    db.clock.advance_ms(24 * 60 * MINUTE_MS);
+    lock_once(&app).await;
+    let state = lockout_of(&app, id).await?;
+    assert_eq!(state.episodes, 1, "a new run of episodes");
+    assert_eq!(
+        state.locked_until_ms.map(|u| u - db.clock.now_ms()),
+        Some(5 * MINUTE_MS)
+    );
+    Ok(())
+}
+
+/// Every account endpoint is in the OpenAPI document, with its errors.
+#[tokio::test]
+async fn openapi_lists_every_account_endpoint() -> anyhow::Result<()> {
+    let (server, _) = server(TestDb::sqlite()?).await?;
+    let doc: Value = server
+        .client
+        .get(server.url("/api/v1/openapi.json"))
+        .send()
+        .await?
+        .json()
+        .await?;
+    for (path, method) in [
+        ("/api/v1/auth/step-up", "post"),
+        ("/api/v1/auth/unlock", "post"),
+        ("/api/v1/auth/forgot", "post"),
+        ("/api/v1/auth/reset", "post"),
+        ("/api/v1/account/password", "post"),
+        ("/api/v1/account/mfa/totp", "post"),
+        ("/api/v1/account/mfa/totp", "delete"),
+        ("/api/v1/account/mfa/totp/confirm", "post"),
+        ("/api/v1/account/sessions", "get"),
+        ("/api/v1/account/sessions/{id}", "delete"),
+        ("/api/v1/orgs/{org_id}/api-tokens", "post"),
+        ("/api/v1/orgs/{org_id}/api-tokens", "get"),
+        ("/api/v1/orgs/{org_id}/api-tokens/{token_id}", "delete"),
+    ] {
+        let operation = &doc["paths"][path][method];
+        assert!(operation.is_object(), "{method} {path} missing");
+        assert!(
+            operation["responses"]
+                .as_object()
+                .is_some_and(|r| r.len() >= 2),
+            "{method} {path}: document its errors"
+        );
+    }
     server.shutdown().await;
     Ok(())
 }
