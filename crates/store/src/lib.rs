@@ -38,5 +38,5 @@ pub const TABLES: &[&str] = &[
     "trusted_devices",
     "mfa_enrolments",
     "recovery_codes",
-    "lock_notices",
+    "account_notices",
 ];

@@ -8,7 +8,7 @@
 use latchkey_domain::identity::lockout::{DAY_MS, HOUR_MS};
 use latchkey_domain::{AccountId, DomainError, ErrorCode, Scope};
 use latchkey_store::repo::{
-    AccountRecord, AccountRepo, AuditRepo, DeviceRepo, LockNoticeRepo, MailRepo, NewMail,
+    AccountNoticeRepo, AccountRecord, AccountRepo, AuditRepo, DeviceRepo, MailRepo, NewMail,
     SessionRepo,
 };
 use latchkey_store::{StoreError, Tx};
@@ -22,6 +22,8 @@ use crate::tenancy::organisations::audit_event;
 pub const UNLOCK_PURPOSE: &str = "unlock";
 /// How long an unlock link stays valid.
 pub const UNLOCK_TTL_MS: i64 = 24 * HOUR_MS;
+/// The notice kind under which lock e-mails are counted.
+const LOCK_NOTICE: &str = "lock";
 /// Lock e-mails per account per rolling day.
 pub const MAX_LOCK_MAILS_PER_DAY: i64 = 5;
 
@@ -39,6 +41,7 @@ impl App {
         account: &AccountRecord,
         hard: bool,
         now_ms: i64,
+        source_ip: Option<&str>,
     ) -> Result<bool, StoreError> {
         let since = now_ms.saturating_sub(DAY_MS);
         // The last slot of the day is kept for the hard lock: its mail is the self-service way
@@ -48,10 +51,11 @@ impl App {
         } else {
             MAX_LOCK_MAILS_PER_DAY - 1
         };
-        if tx.lock_notices_since(account.id, since).await? >= cap {
+        if tx.notices_since(account.id, LOCK_NOTICE, since).await? >= cap {
             return Ok(false);
         }
-        tx.record_lock_notice(account.id, now_ms, since).await?;
+        tx.record_notice(account.id, LOCK_NOTICE, now_ms, since)
+            .await?;
         // Only the newest link works: fewer live secrets in old mail.
         tx.revoke_tokens(UNLOCK_PURPOSE, Some(account.id), now_ms)
             .await?;
@@ -70,13 +74,15 @@ impl App {
         )
         .await?;
         let when = latchkey_domain::time::rfc3339_utc(now_ms);
+        // The address of the attempt that caused the lock helps the owner judge "was this me?".
+        let from = source_ip.map_or_else(String::new, |ip| format!("\nFrom address: {ip}"));
         let what = if hard {
             "Your Latchkey account was locked after repeated failed sign-in attempts. It stays locked until you unlock it with the link below or reset your password."
         } else {
             "Your Latchkey account was temporarily locked after 3 failed sign-in attempts. It unlocks by itself after a few minutes, or at once with the link below."
         };
         let body = format!(
-            "Hello {name},\n\n{what}\n\nTime: {when}\n\nUnlock your account (you will still need your password; the link works once, for 24 hours):\n{unlock}\n\nThis wasn't you? Someone may be guessing your password. Choose a new one here:\n{reset}\n\nYour door keys and signed-in devices are not affected by this lock.\n",
+            "Hello {name},\n\n{what}\n\nTime: {when}{from}\n\nUnlock your account (you will still need your password; the link works once, for 24 hours):\n{unlock}\n\nThis wasn't you? Someone may be guessing your password. Choose a new one here:\n{reset}\n\nYour door keys and signed-in devices are not affected by this lock.\n",
             name = account.name,
             unlock = self.link(&format!("/unlock/{token}")),
             reset = self.link("/forgot-password"),

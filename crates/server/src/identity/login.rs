@@ -459,7 +459,13 @@ impl App {
                 if let Some((hard, details)) = lock {
                     let mailed = policy.notify_user_on_lock()
                         && self
-                            .queue_lock_mail(&mut tx, &account, hard, now_ms)
+                            .queue_lock_mail(
+                                &mut tx,
+                                &account,
+                                hard,
+                                now_ms,
+                                request.source_ip.as_deref(),
+                            )
                             .await?;
                     let mut details = details;
                     if let Some(map) = details.as_object_mut() {

@@ -5,7 +5,7 @@
 //! "your password was changed" e-mail. A change needs the current password, checked through the
 //! one login code path (shared throttle and counters).
 
-use latchkey_domain::identity::lockout::{LockoutState, MINUTE_MS};
+use latchkey_domain::identity::lockout::{HOUR_MS, LockoutState, MINUTE_MS};
 use latchkey_domain::identity::password::{
     PasswordContext, PasswordPolicy, PasswordRefusal, normalise_password,
 };
@@ -13,8 +13,8 @@ use latchkey_domain::tenancy::parse_email;
 use latchkey_domain::{AccountId, DomainError, ErrorCode, Scope};
 use latchkey_store::Tx;
 use latchkey_store::repo::{
-    AccountRecord, AccountRepo, AccountStatus, AuditRepo, DeviceRepo, MailRepo, NewMail,
-    SessionRepo,
+    AccountNoticeRepo, AccountRecord, AccountRepo, AccountStatus, AuditRepo, DeviceRepo, MailRepo,
+    NewMail, SessionRepo,
 };
 use serde_json::json;
 
@@ -31,6 +31,10 @@ use crate::tenancy::organisations::audit_event;
 pub const RESET_PURPOSE: &str = "reset";
 /// How long a reset link stays valid (security.md: 30 min).
 pub const RESET_TTL_MS: i64 = 30 * MINUTE_MS;
+/// Reset e-mails per account per rolling hour.
+pub const MAX_RESET_MAILS_PER_HOUR: i64 = 3;
+/// The notice kind under which reset e-mails are counted.
+const RESET_NOTICE: &str = "reset";
 
 /// A password reset with the e-mailed token. (No `Debug`: it carries a password.)
 pub struct PasswordReset<'a> {
@@ -146,6 +150,19 @@ impl App {
             .account_by_email_for_update(&email)
             .await?
             .filter(|a| a.status == AccountStatus::Active);
+        // At most a few reset mails an hour per account: the answer stays the same, but nobody
+        // can flood someone's mailbox through this form.
+        let since = now_ms.saturating_sub(HOUR_MS);
+        let account = match account {
+            Some(a)
+                if tx.notices_since(a.id, RESET_NOTICE, since).await?
+                    < MAX_RESET_MAILS_PER_HOUR =>
+            {
+                tx.record_notice(a.id, RESET_NOTICE, now_ms, since).await?;
+                Some(a)
+            }
+            _ => None,
+        };
         if let Some(account) = account {
             // Re-sending voids older links: only the newest mail works.
             tx.revoke_tokens(RESET_PURPOSE, Some(account.id), now_ms)

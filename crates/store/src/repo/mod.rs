@@ -1,12 +1,12 @@
 //! Repository traits, one file per concept, implemented on [`crate::Tx`]. Each method that touches
 //! tenant data takes the tenant explicitly.
 
+pub mod account_notices;
 pub mod accounts;
 pub mod api_tokens;
 pub mod audit;
 pub mod devices;
 mod keys;
-pub mod lock_notices;
 pub mod mail;
 pub mod memberships;
 pub mod mfa;
@@ -14,11 +14,11 @@ pub mod orgs;
 pub mod sessions;
 pub mod sites;
 
+pub use account_notices::AccountNoticeRepo;
 pub use accounts::{AccountRecord, AccountRepo, AccountStatus};
 pub use api_tokens::{ApiTokenRecord, ApiTokenRepo};
 pub use audit::{AuditRepo, Checkpoint, NewAuditEvent};
 pub use devices::{DeviceRepo, TrustedDevice};
-pub use lock_notices::LockNoticeRepo;
 pub use mail::{Attempt, MailRepo, NewMail, QueuedMail};
 pub use memberships::{Membership, MembershipRepo};
 pub use mfa::MfaRepo;

@@ -201,9 +201,19 @@ async fn t13_one_lock_mail_per_episode_at_most_five_a_day_none_for_unknown(
         "none for unknown identifiers"
     );
 
-    lock_once(&app).await;
+    for _ in 0..3 {
+        let from_somewhere = LoginRequest {
+            source_ip: Some("198.51.100.23".into()),
+            ..attempt("wrong-password-1")
+        };
+        assert_eq!(login(&app, from_somewhere).await, Err("invalid"));
+    }
     let mails = queued_mail(&app, "account_locked").await?;
     assert_eq!(mails.len(), 1, "one mail for the episode");
+    assert!(
+        mails[0].body.contains("198.51.100.23"),
+        "names the address of the attempt"
+    );
     let mail = &mails[0];
     assert_eq!(mail.to, EMAIL);
     assert!(!mail.body.contains("wrong-password-1") && !mail.body.contains(PASSWORD));
@@ -1333,6 +1343,41 @@ async fn openapi_lists_every_account_endpoint() -> anyhow::Result<()> {
             "{method} {path}: document its errors"
         );
     }
+    server.shutdown().await;
+    Ok(())
+}
+
+/// Forgot-password cannot be used to flood a mailbox: a few reset mails an hour per account,
+/// and the answer never changes.
+#[tokio::test]
+async fn reset_mails_are_capped_per_account_per_hour() -> anyhow::Result<()> {
+    let (server, _) = server(TestDb::sqlite()?).await?;
+    let anon = ApiSession::anonymous(&server);
+    let mut answers = Vec::new();
+    for _ in 0..5 {
+        answers.push(
+            anon.call(
+                Method::POST,
+                "/api/v1/auth/forgot",
+                Some(json!({ "email": EMAIL })),
+            )
+            .await?,
+        );
+    }
+    assert!(
+        answers
+            .iter()
+            .all(|a| *a == answers[0] && a.0 == StatusCode::ACCEPTED)
+    );
+    assert_eq!(queued_mail(&server.app, "password_reset").await?.len(), 3);
+    server.db.clock.advance_ms(60 * MINUTE_MS);
+    anon.call(
+        Method::POST,
+        "/api/v1/auth/forgot",
+        Some(json!({ "email": EMAIL })),
+    )
+    .await?;
+    assert_eq!(queued_mail(&server.app, "password_reset").await?.len(), 4);
     server.shutdown().await;
     Ok(())
 }

@@ -1,5 +1,5 @@
--- The account's own security: pending TOTP enrolments, MFA recovery codes, and the lock e-mails
--- sent (for the ≤ 5 a day cap, research §2.2 L4). Platform level like accounts: no tenant_id.
+-- The account's own security: pending TOTP enrolments, MFA recovery codes, and the security
+-- e-mails sent (lock and reset mails are capped per account, research §2.2 L4). Platform level like accounts: no tenant_id.
 -- Keep in step with ../sqlite/0006_account.sql.
 
 -- A TOTP secret generated at enrolment, sealed with the platform keys; it becomes the account's
@@ -19,10 +19,12 @@ CREATE TABLE recovery_codes (
     PRIMARY KEY (account_id, digest)
 );
 
--- One row per lock e-mail sent, to cap them per account per day.
-CREATE TABLE lock_notices (
+-- One row per security e-mail sent ('lock', 'reset'), to cap them per account (an attacker
+-- must not be able to mail-bomb someone through locks or forgot-password requests).
+CREATE TABLE account_notices (
     account_id TEXT NOT NULL REFERENCES accounts (id),
+    kind TEXT NOT NULL,
     sent_at_ms BIGINT NOT NULL
 );
 
-CREATE INDEX lock_notices_by_account ON lock_notices (account_id, sent_at_ms);
+CREATE INDEX account_notices_by_account ON account_notices (account_id, kind, sent_at_ms);
