@@ -76,13 +76,21 @@ impl App {
         let when = latchkey_domain::time::rfc3339_utc(now_ms);
         // The address of the attempt that caused the lock helps the owner judge "was this me?".
         let from = source_ip.map_or_else(String::new, |ip| format!("\nFrom address: {ip}"));
-        let what = if hard {
-            "Your Latchkey account was locked after repeated failed sign-in attempts. It stays locked until you unlock it with the link below or reset your password."
+        // Accounts carry no language yet, so security mails are bilingual (console.md: English
+        // and Japanese from the start); the one link appears once, in the shared part.
+        let (what, what_ja) = if hard {
+            (
+                "Your Latchkey account was locked after repeated failed sign-in attempts. It stays locked until you unlock it with the link below or reset your password.",
+                "サインインの失敗が繰り返されたため、Latchkey アカウントがロックされました。下のリンクでロックを解除するか、パスワードを再設定するまでロックされたままです。",
+            )
         } else {
-            "Your Latchkey account was temporarily locked after 3 failed sign-in attempts. It unlocks by itself after a few minutes, or at once with the link below."
+            (
+                "Your Latchkey account was temporarily locked after 3 failed sign-in attempts. It unlocks by itself after a few minutes, or at once with the link below.",
+                "サインインに 3 回失敗したため、Latchkey アカウントが一時的にロックされました。数分後に自動で解除されます。下のリンクですぐに解除することもできます。",
+            )
         };
         let body = format!(
-            "Hello {name},\n\n{what}\n\nTime: {when}{from}\n\nUnlock your account (you will still need your password; the link works once, for 24 hours):\n{unlock}\n\nThis wasn't you? Someone may be guessing your password. Choose a new one here:\n{reset}\n\nYour door keys and signed-in devices are not affected by this lock.\n",
+            "{name} 様 / Hello {name},\n\n{what_ja}\n{what}\n\nTime: {when}{from}\n\nロックを解除する（サインインには引き続きパスワードが必要です。リンクは 24 時間、1 回だけ使えます） / Unlock your account (you will still need your password; the link works once, for 24 hours):\n{unlock}\n\n心当たりがない場合は、パスワードが推測されている可能性があります。新しいパスワードを設定してください / This wasn't you? Someone may be guessing your password. Choose a new one here:\n{reset}\n\nドアの鍵とサインイン中の端末には影響ありません。 / Your door keys and signed-in devices are not affected by this lock.\n",
             name = account.name,
             unlock = self.link(&format!("/unlock/{token}")),
             reset = self.link("/forgot-password"),
@@ -92,7 +100,8 @@ impl App {
             &NewMail {
                 kind: "account_locked".into(),
                 to: account.email.clone(),
-                subject: "Your Latchkey account was locked".into(),
+                subject: "Latchkey アカウントがロックされました / Your Latchkey account was locked"
+                    .into(),
                 body,
             },
             now_ms,

@@ -111,7 +111,7 @@ impl App {
         now_ms: i64,
     ) -> Result<(), ServiceError> {
         let body = format!(
-            "Hello {name},\n\nThe password of your Latchkey account was changed at {when} and every other signed-in session was ended.\n\nIf this was not you, reset your password now:\n{reset}\nand tell your organisation's administrator.\n",
+            "{name} 様 / Hello {name},\n\n{when} に Latchkey アカウントのパスワードが変更され、他のサインイン中のセッションはすべて終了しました。\nThe password of your Latchkey account was changed at {when} and every other signed-in session was ended.\n\n心当たりがない場合は、すぐにパスワードを再設定し、組織の管理者に連絡してください / If this was not you, reset your password now and tell your organisation's administrator:\n{reset}\n",
             name = account.name,
             when = latchkey_domain::time::rfc3339_utc(now_ms),
             reset = self.link("/forgot-password"),
@@ -121,7 +121,9 @@ impl App {
             &NewMail {
                 kind: "password_changed".into(),
                 to: account.email.clone(),
-                subject: "Your Latchkey password was changed".into(),
+                subject:
+                    "Latchkey のパスワードが変更されました / Your Latchkey password was changed"
+                        .into(),
                 body,
             },
             now_ms,
@@ -177,7 +179,7 @@ impl App {
             )
             .await?;
             let body = format!(
-                "Hello {name},\n\nSomeone (hopefully you) asked to reset the password of your Latchkey account. Choose a new password here (the link works once, for 30 minutes):\n{link}\n\nIf you did not ask for this, ignore this e-mail: your password stays as it is.\n",
+                "{name} 様 / Hello {name},\n\nLatchkey アカウントのパスワード再設定が依頼されました。こちらで新しいパスワードを設定してください（リンクは 30 分間、1 回だけ使えます） / Someone (hopefully you) asked to reset the password of your Latchkey account. Choose a new password here (the link works once, for 30 minutes):\n{link}\n\n心当たりがない場合は、このメールを無視してください。パスワードは変わりません。 / If you did not ask for this, ignore this e-mail: your password stays as it is.\n",
                 name = account.name,
                 link = self.link(&format!("/reset-password/{token}")),
             );
@@ -186,7 +188,7 @@ impl App {
                 &NewMail {
                     kind: "password_reset".into(),
                     to: account.email.clone(),
-                    subject: "Reset your Latchkey password".into(),
+                    subject: "Latchkey パスワードの再設定 / Reset your Latchkey password".into(),
                     body,
                 },
                 now_ms,

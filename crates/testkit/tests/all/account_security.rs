@@ -1378,6 +1378,9 @@ async fn reset_mails_are_capped_per_account_per_hour() -> anyhow::Result<()> {
     )
     .await?;
     assert_eq!(queued_mail(&server.app, "password_reset").await?.len(), 4);
+    // The bilingual (UTF-8) subject and body go through the real transport (files by default).
+    let report = server.app.deliver_due_mail().await?;
+    assert_eq!((report.sent, report.retrying, report.given_up), (4, 0, 0));
     server.shutdown().await;
     Ok(())
 }
