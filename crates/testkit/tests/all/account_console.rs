@@ -526,6 +526,18 @@ async fn forgot_reset_and_unlock_pages_spend_links_only_on_post() -> anyhow::Res
     Ok(())
 }
 
+/// Finds an element, waiting for the page that has it (a click's navigation may still be on
+/// its way, more so on a busy machine).
+async fn wait_for(
+    c: &fantoccini::Client,
+    locator: fantoccini::Locator<'_>,
+) -> anyhow::Result<fantoccini::elements::Element> {
+    Ok(c.wait()
+        .at_most(std::time::Duration::from_secs(20))
+        .for_element(locator)
+        .await?)
+}
+
 async fn browser_sign_in(
     c: &fantoccini::Client,
     server: &TestServer,
@@ -580,16 +592,27 @@ async fn browser_enrols_totp_and_keeps_its_device_lane_through_a_lock() -> anyho
     let c = &browser.client;
     browser_sign_in(c, &server, "").await?;
     signed_in(c).await?;
-    c.find(Locator::Id("mfa-link")).await?.click().await?;
-    c.find(Locator::Id("mfa-start")).await?.click().await?;
-    let secret_text = c.find(Locator::Id("totp-secret")).await?.text().await?;
+    wait_for(c, Locator::Id("mfa-link")).await?.click().await?;
+    wait_for(c, Locator::Id("mfa-start")).await?.click().await?;
+    let secret_text = wait_for(c, Locator::Id("totp-secret"))
+        .await?
+        .text()
+        .await?;
     let secret = base32::decode(secret_text.trim()).expect("base32 on screen");
     let code = totp_code(&secret, totp_step(server.db.clock.now_ms()), 6).expect("code");
-    c.find(Locator::Id("code")).await?.send_keys(&code).await?;
-    c.find(Locator::Id("mfa-confirm")).await?.click().await?;
+    wait_for(c, Locator::Id("code"))
+        .await?
+        .send_keys(&code)
+        .await?;
+    wait_for(c, Locator::Id("mfa-confirm"))
+        .await?
+        .click()
+        .await?;
+    wait_for(c, Locator::Id("recovery-codes")).await?;
     let codes = c.find_all(Locator::Css("#recovery-codes code")).await?;
     assert_eq!(codes.len(), 10);
-    c.find(Locator::Id("sign-out")).await?.click().await?;
+    wait_for(c, Locator::Id("sign-out")).await?.click().await?;
+    wait_for(c, Locator::Id("sign-in-submit")).await?;
 
     server.db.clock.advance_ms(30_000);
     let code = totp_code(&secret, totp_step(server.db.clock.now_ms()), 6).expect("code");
@@ -598,9 +621,10 @@ async fn browser_enrols_totp_and_keeps_its_device_lane_through_a_lock() -> anyho
         c.current_url().await?.path().ends_with("/account"),
         "signed in with the code"
     );
-    let status = c.find(Locator::Id("mfa-status")).await?.text().await?;
+    let status = wait_for(c, Locator::Id("mfa-status")).await?.text().await?;
     assert!(!status.is_empty());
-    c.find(Locator::Id("sign-out")).await?.click().await?;
+    wait_for(c, Locator::Id("sign-out")).await?.click().await?;
+    wait_for(c, Locator::Id("sign-in-submit")).await?;
 
     // Someone else locks the account (no device cookie).
     for _ in 0..3 {
