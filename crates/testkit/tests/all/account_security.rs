@@ -1384,3 +1384,58 @@ async fn reset_mails_are_capped_per_account_per_hour() -> anyhow::Result<()> {
     server.shutdown().await;
     Ok(())
 }
+
+/// A reset holds an org admin to the admin minimum (12 characters), a member to 8.
+#[tokio::test]
+async fn reset_holds_org_admins_to_twelve_characters() -> anyhow::Result<()> {
+    let (server, id) = server(TestDb::sqlite()?).await?;
+    let org = server
+        .app
+        .create_organisation(
+            &Actor::operator_cli(),
+            NewOrganisation::parse("Acme", "ops@acme.example", 10)?,
+        )
+        .await?;
+    let mut tx = server.app.store.write().await?;
+    tx.insert_membership(&Membership {
+        org_id: org.id,
+        account_id: id,
+        role: Role::OrgAdmin,
+        status: MembershipStatus::Active,
+        created_at_ms: server.db.clock.now_ms(),
+        version: 1,
+    })
+    .await?;
+    tx.commit().await?;
+    let anon = ApiSession::anonymous(&server);
+    anon.call(
+        Method::POST,
+        "/api/v1/auth/forgot",
+        Some(json!({ "email": EMAIL })),
+    )
+    .await?;
+    let token = token_after(
+        &queued_mail(&server.app, "password_reset").await?[0].body,
+        "/reset-password/",
+    )
+    .expect("link");
+    let (status, problem) = anon
+        .call(
+            Method::POST,
+            "/api/v1/auth/reset",
+            Some(json!({ "token": token, "password": "tulip-quart" })),
+        )
+        .await?;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "11 characters");
+    assert!(problem["detail"].as_str().unwrap_or("").contains("12"));
+    let (status, _) = anon
+        .call(
+            Method::POST,
+            "/api/v1/auth/reset",
+            Some(json!({ "token": token, "password": "tulip-quartz-harbour" })),
+        )
+        .await?;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    server.shutdown().await;
+    Ok(())
+}
