@@ -80,6 +80,7 @@ pub fn icon_path() -> &'static str {
 struct LandingPage<'a> {
     c: &'a Chrome,
     database_ready: bool,
+    operator_exists: bool,
     backend: &'a str,
     version: &'a str,
     server_time: String,
@@ -95,6 +96,7 @@ async fn landing(State(state): State<WebState>, visitor: Visitor) -> Response {
     let page = LandingPage {
         c: &visitor.chrome,
         database_ready: state.app.store.ready().await.is_ok(),
+        operator_exists: state.app.operator_exists().await.unwrap_or(false),
         backend: state.app.store.backend().as_str(),
         version: env!("CARGO_PKG_VERSION"),
         server_time: rfc3339_utc(state.app.clock.now_ms()),

@@ -34,5 +34,6 @@ mod encryption_at_rest;
 mod http;
 mod identity;
 mod mail;
+mod security_settings;
 mod sessions;
 mod startup;
