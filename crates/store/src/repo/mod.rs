@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod api_tokens;
 pub mod audit;
+pub mod invitation_tokens;
 mod keys;
 pub mod mail;
 pub mod memberships;
@@ -14,6 +15,7 @@ pub mod sites;
 pub use accounts::{AccountRecord, AccountRepo, AccountStatus};
 pub use api_tokens::{ApiTokenRecord, ApiTokenRepo};
 pub use audit::{AuditRepo, Checkpoint, NewAuditEvent};
+pub use invitation_tokens::InvitationTokenRepo;
 pub use mail::{Attempt, MailRepo, NewMail, QueuedMail};
 pub use memberships::{Membership, MembershipRepo};
 pub use orgs::OrganisationRepo;
