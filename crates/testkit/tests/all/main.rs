@@ -33,5 +33,6 @@ mod encryption_at_rest;
 mod http;
 mod identity;
 mod mail;
+mod orgs_people;
 mod sessions;
 mod startup;
