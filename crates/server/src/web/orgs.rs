@@ -84,15 +84,14 @@ pub(crate) fn routes() -> Router<WebState> {
         )
 }
 
-fn org_id(raw: &str) -> Result<OrgId, ApiError> {
+fn org_id(raw: &str) -> Result<OrgId, DomainError> {
     raw.parse()
-        .map_err(|_| DomainError::new(ErrorCode::NotFound, "organisation not found").into())
+        .map_err(|_| DomainError::new(ErrorCode::NotFound, "organisation not found"))
 }
 
-fn account_id(raw: &str) -> Result<AccountId, ApiError> {
-    raw.parse().map_err(|_| {
-        DomainError::new(ErrorCode::NotFound, "no such person in this organisation").into()
-    })
+fn account_id(raw: &str) -> Result<AccountId, DomainError> {
+    raw.parse()
+        .map_err(|_| DomainError::new(ErrorCode::NotFound, "no such person in this organisation"))
 }
 
 // ---------------------------------------------------------------------------------------------
