@@ -1,6 +1,8 @@
 //! `latchkey` — the one binary: serve, config check, migrate, db verify, org, site, audit.
 //! A thin layer over `latchkey-server`: it parses arguments, loads the configuration and prints.
 
+mod bench;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -71,6 +73,23 @@ enum Command {
     /// Platform operator commands (local access to the host and the master key required).
     #[command(subcommand)]
     Operator(OperatorCommand),
+    /// Benchmarks on a throw-away data directory and a loopback port (use a release build).
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// Sign-in throughput against the Argon2 bound, then concurrent wrong passwords against one
+    /// account (lock episodes, peak memory).
+    Login {
+        /// Seconds per measured phase.
+        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=600))]
+        seconds: u64,
+        /// Concurrent wrong-password attempts.
+        #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+        storm: u64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -331,8 +350,21 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let app = open_app(&config, OpenMode::Existing).await?;
             let result = app.issue_operator_setup(&Actor::operator_cli()).await;
             app.store.close().await;
-            let base = format!("http://{}", config.listen);
+            let base = config
+                .http
+                .public_url
+                .clone()
+                .unwrap_or_else(|| format!("http://{}", config.listen));
             print_operator_setup(&base, &result?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench(BenchCommand::Login { seconds, storm }) => {
+            bench::LoginBench {
+                seconds,
+                storm: usize::try_from(storm)?,
+            }
+            .run()
+            .await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Audit(command) => {
@@ -354,10 +386,10 @@ async fn serve(common: &CommonArgs, args: &ServeArgs) -> anyhow::Result<ExitCode
     let started = std::time::Instant::now();
     let app = Arc::new(open_app(&config, OpenMode::Migrate).await?);
     let setup_token = app.issue_operator_setup_if_needed().await?;
-    let running = latchkey_server::serve::start(listener, &config, app)?;
+    let running = latchkey_server::serve::start(listener, &config, app.clone())?;
     let url = format!("{}://{}", running.scheme, running.local_addr);
     if let Some(token) = setup_token {
-        print_operator_setup(&url, &token);
+        print_operator_setup(&app.link(""), &token);
     }
     tracing::info!(
         url = %url,
@@ -374,11 +406,12 @@ async fn serve(common: &CommonArgs, args: &ServeArgs) -> anyhow::Result<ExitCode
     Ok(ExitCode::SUCCESS)
 }
 
-/// Tells the operator how to spend a setup token. The console page arrives with the identity work;
-/// until then the API call is the way.
+/// Tells the operator how to spend a setup token: the console page, or the API call.
 fn print_operator_setup(base_url: &str, token: &str) {
     eprintln!(
-        "\nNo operator account yet (or recovery requested). Within 1 hour, create it with:\n\n  \
+        "\nNo operator account yet (or recovery requested). Within 1 hour, open this link once:\n\n  \
+         {base_url}/setup/{token}\n\n\
+         It sets the operator's e-mail, name and password, then two-step verification. From a script:\n\n  \
          curl -X POST {base_url}/api/v1/auth/operator-setup -H 'content-type: application/json' \\\n    \
          -d '{{\"token\":\"{token}\",\"email\":\"you@example.com\",\"name\":\"Your Name\",\"password\":\"at least 12 characters\"}}'\n\n\
          The token works once. `latchkey operator recover` issues a new one.\n"

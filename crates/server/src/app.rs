@@ -33,8 +33,12 @@ impl App {
             store,
             clock,
             mailer: None,
-            // Two concurrent hashes: the machines this targets have two cores.
-            hasher: Arc::new(PasswordHasher::new(HashParams::default(), 2)),
+            // One concurrent hash per core (at most 16): more would only queue on the CPU while
+            // each holds its 19 MiB, and fewer would leave cores idle under a sign-in burst.
+            hasher: Arc::new(PasswordHasher::new(
+                HashParams::default(),
+                std::thread::available_parallelism().map_or(2, |n| n.get().min(16)),
+            )),
             public_url: OnceLock::new(),
         }
     }

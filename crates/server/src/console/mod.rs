@@ -4,19 +4,21 @@
 mod account;
 mod i18n;
 mod orgs;
+pub mod shell;
+mod sign_in;
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::extract::{FromRequestParts as _, Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use latchkey_domain::time::rfc3339_utc;
-use serde::Deserialize;
 use sha2::Digest as _;
 use std::sync::OnceLock;
 
 pub use i18n::{Lang, Messages};
+pub use shell::{Chrome, ConsoleCaller, Visitor, render};
 
 use crate::web::WebState;
 
@@ -76,10 +78,9 @@ pub fn icon_path() -> &'static str {
 #[derive(Template)]
 #[template(path = "landing.html")]
 struct LandingPage<'a> {
-    t: &'a Messages,
-    stylesheet: &'a str,
-    icon: &'a str,
+    c: &'a Chrome,
     database_ready: bool,
+    operator_exists: bool,
     backend: &'a str,
     version: &'a str,
     server_time: String,
@@ -88,76 +89,39 @@ struct LandingPage<'a> {
 #[derive(Template)]
 #[template(path = "not_found.html")]
 struct NotFoundPage<'a> {
-    t: &'a Messages,
-    stylesheet: &'a str,
-    icon: &'a str,
+    c: &'a Chrome,
 }
 
-/// `?lang=ja` overrides the browser's preference for this page.
-#[derive(Debug, Deserialize)]
-struct LangQuery {
-    lang: Option<String>,
-}
-
-fn render(template: &impl Template, status: StatusCode, lang: Lang) -> Response {
-    match template.render() {
-        Ok(html) => {
-            let mut response = (status, Html(html)).into_response();
-            response.headers_mut().insert(
-                header::CONTENT_LANGUAGE,
-                HeaderValue::from_static(lang.code()),
-            );
-            response
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "template failed to render");
-            (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                Html("<!doctype html><title>Error</title><p>Internal error</p>".to_owned()),
-            )
-                .into_response()
-        }
-    }
-}
-
-fn negotiate(query: Option<&str>, headers: &HeaderMap) -> Lang {
-    query
-        .and_then(Lang::from_tag)
-        .unwrap_or_else(|| Lang::from_accept_language(headers.get(header::ACCEPT_LANGUAGE)))
-}
-
-async fn landing(
-    State(state): State<WebState>,
-    Query(query): Query<LangQuery>,
-    headers: HeaderMap,
-) -> Response {
-    let lang = negotiate(query.lang.as_deref(), &headers);
+async fn landing(State(state): State<WebState>, visitor: Visitor) -> Response {
     let page = LandingPage {
-        t: Messages::get(lang),
-        stylesheet: stylesheet_path(),
-        icon: icon_path(),
+        c: &visitor.chrome,
         database_ready: state.app.store.ready().await.is_ok(),
+        operator_exists: state.app.operator_exists().await.unwrap_or(false),
         backend: state.app.store.backend().as_str(),
         version: env!("CARGO_PKG_VERSION"),
         server_time: rfc3339_utc(state.app.clock.now_ms()),
     };
-    render(&page, StatusCode::OK, lang)
+    render(&page, StatusCode::OK, visitor.chrome.lang)
 }
 
 /// Unknown console paths get an HTML 404 page; unknown API paths get problem+json.
-pub(crate) async fn not_found(uri: axum::http::Uri, headers: HeaderMap) -> Response {
+pub(crate) async fn not_found(
+    State(state): State<WebState>,
+    uri: axum::http::Uri,
+    request: axum::extract::Request,
+) -> Response {
     if uri.path().starts_with("/api/") {
         return crate::web::problem::not_found().await.into_response();
     }
-    let lang = negotiate(None, &headers);
+    let (mut parts, _) = request.into_parts();
+    let visitor = match Visitor::from_request_parts(&mut parts, &state).await {
+        Ok(v) => v,
+        Err(response) => return response,
+    };
     render(
-        &NotFoundPage {
-            t: Messages::get(lang),
-            stylesheet: stylesheet_path(),
-            icon: icon_path(),
-        },
+        &NotFoundPage { c: &visitor.chrome },
         StatusCode::NOT_FOUND,
-        lang,
+        visitor.chrome.lang,
     )
 }
 
@@ -181,6 +145,7 @@ pub(crate) fn routes() -> Router<WebState> {
     Router::new()
         .route("/", get(landing))
         .route("/assets/{name}", get(asset))
+        .merge(sign_in::routes())
         .merge(orgs::routes())
         .merge(account::routes())
 }

@@ -47,6 +47,27 @@ impl App {
         self.issue_operator_setup(&Actor::system()).await.map(Some)
     }
 
+    /// True if an active platform operator exists.
+    pub async fn operator_exists(&self) -> Result<bool, ServiceError> {
+        Ok(self.store.read().await?.operator_exists().await?)
+    }
+
+    /// True if `token` is a live setup token (renders the page; spends nothing).
+    pub async fn operator_setup_link_is_live(&self, token: &str) -> Result<bool, ServiceError> {
+        if !looks_like_token(token) {
+            return Ok(false);
+        }
+        let digest = self
+            .store
+            .keyring()
+            .token_digest(OPERATOR_SETUP_PURPOSE, token.as_bytes());
+        let mut tx = self.store.read().await?;
+        Ok(tx
+            .live_token(&digest, OPERATOR_SETUP_PURPOSE, self.clock.now_ms())
+            .await?
+            .is_some())
+    }
+
     /// Issues a fresh setup token, revoking older unused ones; audited as
     /// `operator_setup_link_issued`.
     pub async fn issue_operator_setup(&self, actor: &Actor) -> Result<String, ServiceError> {

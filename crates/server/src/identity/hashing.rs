@@ -72,6 +72,11 @@ fn hash_blocking(params: HashParams, password: &str) -> Result<String, HashError
 }
 
 impl PasswordHasher {
+    /// The parameters new hashes use.
+    pub fn params(&self) -> HashParams {
+        self.params
+    }
+
     /// A hasher with these parameters (raised to the floor) and at most `concurrency` hashes at
     /// once.
     pub fn new(params: HashParams, concurrency: usize) -> Self {

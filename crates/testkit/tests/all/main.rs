@@ -29,10 +29,12 @@ macro_rules! on_both_backends {
 mod audit_tamper;
 mod browser;
 mod conformance;
+mod console_sign_in;
 mod encryption_at_rest;
 mod http;
 mod identity;
 mod mail;
 mod orgs_people;
+mod security_settings;
 mod sessions;
 mod startup;
