@@ -1,7 +1,7 @@
 //! Invitations (security.md "Identity: Invitation"): an org admin — or the platform operator, for
 //! an organisation's first org admin — invites a person by e-mail. The link carries a 256-bit
-//! token stored only as an HMAC digest, bound to the account and the organisation, valid 72 h and
-//! spent once. The e-mailed GET only peeks; the POST spends it (mail scanners prefetch links).
+//! token stored only as an HMAC digest, bound to the account and the organisation, valid for the
+//! organisation's invitation lifetime (72 h by default) and spent once. The e-mailed GET only peeks; the POST spends it (mail scanners prefetch links).
 //! Every failure of a link — unknown, expired, used, tampered, or its membership removed — gets
 //! the same "invalid or expired link" answer.
 //!
@@ -10,13 +10,13 @@
 
 use latchkey_domain::identity::lockout::LockoutState;
 use latchkey_domain::identity::password::{PasswordContext, PasswordPolicy};
-use latchkey_domain::identity::{MembershipStatus, Role};
+use latchkey_domain::identity::{MembershipStatus, Role, SecuritySettings};
 use latchkey_domain::tenancy::{OrgStatus, Organisation, parse_email, parse_name};
 use latchkey_domain::{AccountId, DomainError, ErrorCode, OrgId, Scope};
 use latchkey_store::Tx;
 use latchkey_store::repo::{
     AccountRecord, AccountRepo, AccountStatus, AuditRepo, InvitationTokenRepo, MailRepo,
-    Membership, MembershipRepo, NewMail, OrganisationRepo, SessionRepo,
+    Membership, MembershipRepo, NewMail, OrgSettingsRepo, OrganisationRepo, SessionRepo,
 };
 use serde_json::json;
 
@@ -27,7 +27,8 @@ use crate::tenancy::organisations::audit_event;
 
 /// The purpose under which invitation tokens are digested and stored.
 pub const INVITATION_PURPOSE: &str = "invitation";
-/// How long an invitation link works (security.md: 72 h default).
+/// How long an invitation link works unless the organisation's security settings say otherwise
+/// (security.md: 72 h default).
 pub const INVITATION_TTL_MS: i64 = 72 * 60 * 60 * 1000;
 
 /// Who to invite (raw input; validated here).
@@ -114,11 +115,18 @@ fn tenant_inactive() -> ServiceError {
     .into()
 }
 
-fn password_policy(role: Role) -> PasswordPolicy {
+/// The organisation's security settings (defaults if none are stored).
+async fn settings_of(tx: &mut Tx, org: OrgId) -> Result<SecuritySettings, ServiceError> {
+    Ok(tx.security_settings(org).await?.unwrap_or_default())
+}
+
+/// The password rule for a person joining with `role` under `settings` (org admins ≥ 12).
+fn password_policy(settings: &SecuritySettings, role: Role) -> PasswordPolicy {
+    let policy = settings.password_policy();
     if role.is_admin() {
-        PasswordPolicy::STANDARD.for_org_admin()
+        policy.for_org_admin()
     } else {
-        PasswordPolicy::STANDARD
+        policy
     }
 }
 
@@ -210,8 +218,10 @@ impl App {
     ) -> Result<i64, ServiceError> {
         tx.revoke_org_tokens(INVITATION_PURPOSE, account.id, org.id, now_ms)
             .await?;
+        let ttl_ms = settings_of(tx, org.id).await?.invitation_ttl_ms();
+        let hours = ttl_ms / (60 * 60 * 1000);
         let token = new_token();
-        let expires_at_ms = now_ms + INVITATION_TTL_MS;
+        let expires_at_ms = now_ms + ttl_ms;
         tx.insert_token(
             &self.invitation_digest(&token),
             INVITATION_PURPOSE,
@@ -225,11 +235,11 @@ impl App {
         let body = format!(
             "Hello {name},\n\n\
              you have been invited to join {org} on Latchkey.\n\n\
-             Open this link within 72 hours to accept:\n{link}\n\n\
+             Open this link within {hours} hours to accept:\n{link}\n\n\
              If you did not expect this invitation, ignore this message; nothing happens unless the link is used.\n\n\
              ---\n\n\
              {name} 様\n\n\
-             Latchkey の {org} に招待されました。72 時間以内に次のリンクを開いて参加してください:\n{link}\n\n\
+             Latchkey の {org} に招待されました。{hours} 時間以内に次のリンクを開いて参加してください:\n{link}\n\n\
              心当たりがない場合はこのメールを無視してください。\n",
             name = account.name,
             org = org.name,
@@ -420,10 +430,11 @@ impl App {
         if org.status != OrgStatus::Active {
             return Err(tenant_inactive());
         }
+        let policy = password_policy(&settings_of(&mut tx, org_id).await?, membership.role);
         Ok(InvitationView {
             organisation: org.name,
             password_required: needs_password(&account),
-            password_min_chars: password_policy(membership.role).min_chars(),
+            password_min_chars: policy.min_chars(),
             email: account.email,
             name: account.name,
             role: membership.role,
@@ -452,7 +463,7 @@ impl App {
                 person_name: Some(&view.name),
                 organisation_name: Some(&view.organisation),
             };
-            let normalised = password_policy(view.role)
+            let normalised = PasswordPolicy::with_min_chars(view.password_min_chars)?
                 .check(password, &context)
                 .map_err(DomainError::from)?;
             Some(self.hasher.hash(&normalised).await.map_err(|e| {

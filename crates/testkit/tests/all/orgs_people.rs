@@ -6,8 +6,9 @@
 use std::sync::Arc;
 
 use latchkey_domain::identity::lockout::{LockoutPolicy, MINUTE_MS};
+use latchkey_domain::identity::settings::SecuritySettingsInput;
 use latchkey_domain::identity::totp::{totp_code, totp_step};
-use latchkey_domain::identity::{ApiScope, MembershipStatus, Role};
+use latchkey_domain::identity::{ApiScope, MembershipStatus, Role, SecuritySettings};
 use latchkey_domain::tenancy::NewOrganisation;
 use latchkey_domain::{AccountId, Clock as _, OrgId, Scope};
 use latchkey_server::identity::accounts::NewAccount;
@@ -18,7 +19,7 @@ use latchkey_server::identity::{LoginError, LoginRequest};
 use latchkey_server::{Actor, App};
 use latchkey_store::repo::{
     AccountRecord, AccountRepo, AccountStatus, ApiTokenRecord, ApiTokenRepo, AuditRepo, MailRepo,
-    Membership, MembershipRepo,
+    Membership, MembershipRepo, OrgSettingsRepo,
 };
 use latchkey_testkit::{ApiSession, TestDb, TestServer};
 use reqwest::{Method, StatusCode};
@@ -29,6 +30,7 @@ on_both_backends!(
     operator_invites_only_the_first_org_admin_who_then_invites_others,
     invitation_link_is_peeked_freely_spent_once_and_dies_with_its_membership,
     existing_account_joins_a_second_organisation_without_a_new_password,
+    tenant_settings_set_the_link_lifetime_and_password_minimum,
     parallel_invitations_take_exactly_the_free_seats,
     members_are_searched_case_insensitively_and_paged,
     disable_delete_and_role_removal_cut_access_at_once,
@@ -718,6 +720,73 @@ async fn existing_account_joins_a_second_organisation_without_a_new_password(
         )
         .await?;
     assert_eq!(status, StatusCode::CONFLICT, "already a member");
+    w.server.shutdown().await;
+    Ok(())
+}
+
+async fn tenant_settings_set_the_link_lifetime_and_password_minimum(
+    db: TestDb,
+) -> anyhow::Result<()> {
+    let w = world(db).await?;
+    let app = w.server.app.clone();
+    let settings = SecuritySettings::try_from(SecuritySettingsInput {
+        password_min_chars: 16,
+        invitation_ttl_hours: 1,
+        ..SecuritySettingsInput::default()
+    })?;
+    {
+        let mut tx = app.store.write().await?;
+        tx.set_security_settings(w.org_a, &settings).await?;
+        tx.commit().await?;
+    }
+    let sent = ok(
+        &w.admin_a,
+        Method::POST,
+        &format!("/api/v1/orgs/{}/invitations", w.org_a),
+        Some(json!({ "name": "Quin", "email": "quin@a.example", "role": "member" })),
+    )
+    .await?;
+    let now = w.server.db.clock.now_ms();
+    assert_eq!(
+        sent["expires_at"],
+        latchkey_domain::time::rfc3339_utc(now + 60 * MINUTE_MS)
+    );
+    let token = invitation_token(&app, w.org_a, "quin@a.example").await?;
+    let anonymous = ApiSession::anonymous(&w.server);
+    let preview = ok(
+        &anonymous,
+        Method::GET,
+        &format!("/api/v1/invitations/{token}"),
+        None,
+    )
+    .await?;
+    assert_eq!(preview["password_min_chars"], 16);
+    let accept = format!("/api/v1/invitations/{token}/accept");
+    let (status, problem) = anonymous
+        .call(
+            Method::POST,
+            &accept,
+            Some(json!({ "password": "violet-harbour1" })),
+        )
+        .await?;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "15 characters: {problem}"
+    );
+    w.server.db.clock.advance_ms(60 * MINUTE_MS);
+    let (status, _) = anonymous
+        .call(
+            Method::POST,
+            &accept,
+            Some(json!({ "password": "violet-harbour-lantern" })),
+        )
+        .await?;
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "expired after the organisation's hour"
+    );
     w.server.shutdown().await;
     Ok(())
 }
