@@ -788,3 +788,42 @@ pub(crate) async fn unlock_member(
         .await?;
     Ok(Json(person.into()))
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_route_is_in_the_openapi_document() {
+        let doc = crate::web::api::openapi();
+        let paths = &doc.paths.paths;
+        for path in [
+            "/api/v1/orgs",
+            "/api/v1/orgs/{org}",
+            "/api/v1/orgs/{org}/suspend",
+            "/api/v1/orgs/{org}/resume",
+            "/api/v1/orgs/{org}/invitations",
+            "/api/v1/orgs/{org}/invitations/{account}/resend",
+            "/api/v1/invitations/{token}",
+            "/api/v1/invitations/{token}/accept",
+            "/api/v1/orgs/{org}/members",
+            "/api/v1/orgs/{org}/members/{account}",
+            "/api/v1/orgs/{org}/members/{account}/disable",
+            "/api/v1/orgs/{org}/members/{account}/enable",
+            "/api/v1/orgs/{org}/members/{account}/role",
+            "/api/v1/orgs/{org}/members/{account}/sessions/revocation",
+            "/api/v1/orgs/{org}/members/{account}/unlock",
+        ] {
+            assert!(
+                paths.contains_key(path),
+                "{path} missing from the OpenAPI document"
+            );
+        }
+        let orgs = paths
+            .get("/api/v1/orgs/{org}")
+            .map(|p| (p.get.is_some(), p.patch.is_some()));
+        assert_eq!(orgs, Some((true, true)));
+        let member = paths
+            .get("/api/v1/orgs/{org}/members/{account}")
+            .map(|p| (p.get.is_some(), p.delete.is_some()));
+        assert_eq!(member, Some((true, true)));
+    }
+}

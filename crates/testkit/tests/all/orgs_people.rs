@@ -40,25 +40,25 @@ on_both_backends!(
     bad_input_is_refused_clearly_and_changes_nothing,
 );
 
-const PASSWORD: &str = "violet-harbour-lantern";
+pub(super) const PASSWORD: &str = "violet-harbour-lantern";
 
 /// Two organisations, an operator, an admin in each, a member of A and one of B — admins and the
 /// operator with TOTP, all signed in.
-struct World {
-    server: TestServer,
-    org_a: OrgId,
-    org_b: OrgId,
-    operator: ApiSession,
-    admin_a: ApiSession,
-    admin_b: ApiSession,
-    member_a: ApiSession,
-    admin_a_id: AccountId,
-    member_a_id: AccountId,
-    member_b_id: AccountId,
-    secrets: Vec<(AccountId, Vec<u8>)>,
+pub(super) struct World {
+    pub(super) server: TestServer,
+    pub(super) org_a: OrgId,
+    pub(super) org_b: OrgId,
+    pub(super) operator: ApiSession,
+    pub(super) admin_a: ApiSession,
+    pub(super) admin_b: ApiSession,
+    pub(super) member_a: ApiSession,
+    pub(super) admin_a_id: AccountId,
+    pub(super) member_a_id: AccountId,
+    pub(super) member_b_id: AccountId,
+    pub(super) secrets: Vec<(AccountId, Vec<u8>)>,
 }
 
-async fn account(
+pub(super) async fn account(
     app: &Arc<App>,
     email: &str,
     name: &str,
@@ -77,7 +77,7 @@ async fn account(
         .await?)
 }
 
-async fn enrol_totp(app: &Arc<App>, id: AccountId) -> anyhow::Result<Vec<u8>> {
+pub(super) async fn enrol_totp(app: &Arc<App>, id: AccountId) -> anyhow::Result<Vec<u8>> {
     let secret = format!("secret-of-{id}").into_bytes();
     let mut tx = app.store.write().await?;
     let mut record = tx.account(id).await?.unwrap();
@@ -87,7 +87,7 @@ async fn enrol_totp(app: &Arc<App>, id: AccountId) -> anyhow::Result<Vec<u8>> {
     Ok(secret)
 }
 
-async fn join(
+pub(super) async fn join(
     app: &Arc<App>,
     org: OrgId,
     account: AccountId,
@@ -120,7 +120,7 @@ fn code(secret: &[u8], now_ms: i64) -> String {
     totp_code(secret, totp_step(now_ms), 6).unwrap()
 }
 
-async fn sign_in(
+pub(super) async fn sign_in(
     server: &TestServer,
     email: &str,
     secret: Option<&[u8]>,
@@ -129,7 +129,7 @@ async fn sign_in(
     ApiSession::sign_in(server, email, PASSWORD, code.as_deref()).await
 }
 
-async fn world(db: TestDb) -> anyhow::Result<World> {
+pub(super) async fn world(db: TestDb) -> anyhow::Result<World> {
     let server = TestServer::start(db).await?;
     let app = server.app.clone();
     let org_a = org(&app, "Acme Tower", 100).await?;
@@ -195,7 +195,11 @@ async fn world(db: TestDb) -> anyhow::Result<World> {
 }
 
 /// The invitation token in the newest queued mail to `to` in `org`.
-async fn invitation_token(app: &Arc<App>, org: OrgId, to: &str) -> anyhow::Result<String> {
+pub(super) async fn invitation_token(
+    app: &Arc<App>,
+    org: OrgId,
+    to: &str,
+) -> anyhow::Result<String> {
     let mut tx = app.store.read().await?;
     let mail = tx
         .due_mail(Scope::Tenant(org), app.clock.now_ms() + 1, 1_000)
@@ -209,7 +213,7 @@ async fn invitation_token(app: &Arc<App>, org: OrgId, to: &str) -> anyhow::Resul
     Ok(mail.mail.body[at..at + 43].to_owned())
 }
 
-async fn mail_count(app: &Arc<App>, org: OrgId) -> anyhow::Result<usize> {
+pub(super) async fn mail_count(app: &Arc<App>, org: OrgId) -> anyhow::Result<usize> {
     let mut tx = app.store.read().await?;
     Ok(tx
         .due_mail(Scope::Tenant(org), app.clock.now_ms() + 1, 10_000)
@@ -217,7 +221,7 @@ async fn mail_count(app: &Arc<App>, org: OrgId) -> anyhow::Result<usize> {
         .len())
 }
 
-async fn audit(app: &Arc<App>, scope: Scope) -> anyhow::Result<Vec<(String, String)>> {
+pub(super) async fn audit(app: &Arc<App>, scope: Scope) -> anyhow::Result<Vec<(String, String)>> {
     let mut tx = app.store.read().await?;
     Ok(tx
         .audit_events(scope, 0, 10_000)
@@ -227,7 +231,7 @@ async fn audit(app: &Arc<App>, scope: Scope) -> anyhow::Result<Vec<(String, Stri
         .collect())
 }
 
-async fn seats(app: &Arc<App>, org: OrgId) -> anyhow::Result<i64> {
+pub(super) async fn seats(app: &Arc<App>, org: OrgId) -> anyhow::Result<i64> {
     let mut tx = app.store.read().await?;
     Ok(tx.seats_in_use(org).await?)
 }
