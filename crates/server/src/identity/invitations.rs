@@ -15,7 +15,7 @@ use latchkey_domain::tenancy::{OrgStatus, Organisation, parse_email, parse_name}
 use latchkey_domain::{AccountId, DomainError, ErrorCode, OrgId, Scope};
 use latchkey_store::Tx;
 use latchkey_store::repo::{
-    AccountRecord, AccountRepo, AccountStatus, AuditRepo, InvitationTokenRepo, MailRepo,
+    AccountRecord, AccountRepo, AccountStatus, AuditRepo, InvitationRepo, MailRepo,
     Membership, MembershipRepo, NewMail, OrgSettingsRepo, OrganisationRepo, SessionRepo,
 };
 use serde_json::json;
@@ -49,7 +49,8 @@ pub struct SentInvitation {
     pub account_id: AccountId,
     /// The role the person will have.
     pub role: Role,
-    /// True if the invitation created the account.
+    /// True if the invitation created the account. For the service's callers (CLI, tests) only:
+    /// the API does not tell an org admin whether an address already had an account elsewhere.
     pub new_account: bool,
     /// When the link stops working, epoch ms UTC.
     pub expires_at_ms: i64,
@@ -301,6 +302,7 @@ impl App {
             .into());
         }
         let new_account = existing.is_none();
+        let typed_name = name.clone();
         let account = match existing {
             Some(account) => account,
             None => {
@@ -331,9 +333,13 @@ impl App {
             version: 1,
         })
         .await?;
+        tx.set_invited_name(org_id, account.id, Some(&typed_name))
+            .await?;
         let expires_at_ms = self
             .issue_invitation(&mut tx, &org, &account, now_ms)
             .await?;
+        // Whether the address already had an account is not recorded in the tenant's trail: the
+        // tenant's admins may read it, and it is another organisation's business.
         tx.append_audit(
             Scope::Tenant(org_id),
             audit_event(
@@ -341,7 +347,7 @@ impl App {
                 now_ms,
                 "user_invited",
                 format!("user:{}", account.id),
-                json!({ "account_id": account.id, "role": role.as_str(), "new_account": new_account }),
+                json!({ "account_id": account.id, "role": role.as_str() }),
             ),
         )
         .await?;
@@ -507,6 +513,7 @@ impl App {
         }
         membership.status = MembershipStatus::Active;
         tx.update_membership(&membership).await?;
+        tx.set_invited_name(org_id, account_id, None).await?;
         tx.append_audit(
             Scope::Tenant(org_id),
             audit_event(

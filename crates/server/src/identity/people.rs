@@ -15,7 +15,7 @@ use latchkey_domain::tenancy::Organisation;
 use latchkey_domain::{AccountId, DomainError, ErrorCode, OrgId, Scope};
 use latchkey_store::Tx;
 use latchkey_store::repo::{
-    AccountRecord, AccountRepo, AccountStatus, ApiTokenRepo, AuditRepo, InvitationTokenRepo,
+    AccountRecord, AccountRepo, AccountStatus, ApiTokenRepo, AuditRepo, InvitationRepo,
     Membership, MembershipRepo, OrganisationRepo, SessionRepo,
 };
 use serde_json::json;
@@ -77,7 +77,28 @@ pub struct PeopleQuery<'a> {
     pub per_page: Option<u32>,
 }
 
-fn person(account: &AccountRecord, m: &Membership, now_ms: i64) -> Person {
+/// The person as this organisation may see them. While the membership is only invited, the name
+/// is the one the admin typed and no lock state is shown: an invited address may belong to an
+/// account of another organisation, whose details are not this organisation's to see until the
+/// person joins.
+fn person(
+    account: &AccountRecord,
+    m: &Membership,
+    invited_name: Option<&str>,
+    now_ms: i64,
+) -> Person {
+    if m.status == MembershipStatus::Invited {
+        return Person {
+            account_id: account.id,
+            name: invited_name.unwrap_or(&account.name).to_owned(),
+            email: account.email.clone(),
+            role: m.role,
+            status: m.status,
+            locked: false,
+            created_at_ms: m.created_at_ms,
+            version: m.version,
+        };
+    }
     let locked = account
         .password_lockout
         .check(&LockoutPolicy::password_default(), now_ms)
@@ -110,18 +131,27 @@ fn last_admin() -> ServiceError {
     .into()
 }
 
-/// The target's membership and account, or 404.
+/// The target's membership and account (and the invited name while only invited), or 404.
 async fn target(
     tx: &mut Tx,
     org: OrgId,
     account: AccountId,
-) -> Result<(Membership, AccountRecord), ServiceError> {
+) -> Result<(Membership, AccountRecord, Option<String>), ServiceError> {
     let membership = tx
         .membership(org, account)
         .await?
         .ok_or_else(member_not_found)?;
     let record = tx.account(account).await?.ok_or_else(member_not_found)?;
-    Ok((membership, record))
+    let invited_name = invited_name_of(tx, &membership).await?;
+    Ok((membership, record, invited_name))
+}
+
+async fn invited_name_of(tx: &mut Tx, m: &Membership) -> Result<Option<String>, ServiceError> {
+    if m.status == MembershipStatus::Invited {
+        Ok(tx.invited_name(m.org_id, m.account_id).await?)
+    } else {
+        Ok(None)
+    }
 }
 
 /// Refuses a change that would leave the organisation without an active org admin.
@@ -204,11 +234,13 @@ impl App {
             let Some(account) = tx.account(m.account_id).await? else {
                 continue;
             };
+            let invited_name = invited_name_of(&mut tx, &m).await?;
+            let shown = person(&account, &m, invited_name.as_deref(), now_ms);
             let hit = needle.as_deref().is_none_or(|q| {
-                account.name.to_lowercase().contains(q) || account.email.to_lowercase().contains(q)
+                shown.name.to_lowercase().contains(q) || shown.email.to_lowercase().contains(q)
             });
             if hit {
-                matching.push(person(&account, &m, now_ms));
+                matching.push(shown);
             }
         }
         matching.sort_by(|a, b| {
@@ -243,8 +275,8 @@ impl App {
         principal
             .require_member(&mut tx, org, Need::ADMIN_READ)
             .await?;
-        let (m, record) = target(&mut tx, org, account).await?;
-        Ok(person(&record, &m, self.clock.now_ms()))
+        let (m, record, invited_name) = target(&mut tx, org, account).await?;
+        Ok(person(&record, &m, invited_name.as_deref(), self.clock.now_ms()))
     }
 
     /// Switches a person's membership off: sessions end and their API tokens in the organisation
@@ -261,7 +293,7 @@ impl App {
         principal
             .require_member(&mut tx, org, Need::ADMIN_WRITE)
             .await?;
-        let (mut m, record) = target(&mut tx, org, account).await?;
+        let (mut m, record, invited_name) = target(&mut tx, org, account).await?;
         match m.status {
             MembershipStatus::Active => {}
             MembershipStatus::Disabled => {
@@ -297,7 +329,7 @@ impl App {
         )
         .await?;
         tx.commit().await?;
-        Ok(person(&record, &m, now_ms))
+        Ok(person(&record, &m, invited_name.as_deref(), now_ms))
     }
 
     /// Switches a disabled membership back on; it takes a seat again, so the seat limit applies.
@@ -315,7 +347,7 @@ impl App {
             .require_member(&mut tx, org, Need::ADMIN_WRITE)
             .await?;
         tx.lock_seats(org).await?;
-        let (mut m, record) = target(&mut tx, org, account).await?;
+        let (mut m, record, invited_name) = target(&mut tx, org, account).await?;
         if m.status != MembershipStatus::Disabled {
             return Err(
                 DomainError::new(ErrorCode::Conflict, "this person is not disabled").into(),
@@ -348,7 +380,7 @@ impl App {
         )
         .await?;
         tx.commit().await?;
-        Ok(person(&record, &m, now_ms))
+        Ok(person(&record, &m, invited_name.as_deref(), now_ms))
     }
 
     /// Removes a person from the organisation (needs step-up). Their sessions end and their API
@@ -366,7 +398,7 @@ impl App {
         principal
             .require_member(&mut tx, org, Need::ADMIN_WRITE)
             .await?;
-        let (m, mut record) = target(&mut tx, org, account).await?;
+        let (m, mut record, _) = target(&mut tx, org, account).await?;
         principal.require_step_up(now_ms)?;
         if m.role.is_admin() && m.status == MembershipStatus::Active {
             keep_an_admin(&mut tx, org, account).await?;
@@ -414,10 +446,10 @@ impl App {
         principal
             .require_member(&mut tx, org, Need::ADMIN_WRITE)
             .await?;
-        let (mut m, record) = target(&mut tx, org, account).await?;
+        let (mut m, record, invited_name) = target(&mut tx, org, account).await?;
         principal.require_step_up(now_ms)?;
         if m.role == role {
-            return Ok(person(&record, &m, now_ms));
+            return Ok(person(&record, &m, invited_name.as_deref(), now_ms));
         }
         let before = m.role;
         if before.is_admin() && m.status == MembershipStatus::Active {
@@ -442,7 +474,7 @@ impl App {
         )
         .await?;
         tx.commit().await?;
-        Ok(person(&record, &m, now_ms))
+        Ok(person(&record, &m, invited_name.as_deref(), now_ms))
     }
 
     /// Ends every session of a person (e.g. a lost laptop). Audited as `session_revoked`.
@@ -489,9 +521,9 @@ impl App {
         principal
             .require_member(&mut tx, org, Need::ADMIN_WRITE)
             .await?;
-        let (m, mut record) = target(&mut tx, org, account).await?;
+        let (m, mut record, invited_name) = target(&mut tx, org, account).await?;
         principal.require_step_up(now_ms)?;
-        let was_locked = person(&record, &m, now_ms).locked;
+        let was_locked = person(&record, &m, invited_name.as_deref(), now_ms).locked;
         record.password_lockout.unlock();
         record.mfa_lockout.unlock();
         record.version = tx.update_account(&record).await?;
@@ -507,6 +539,6 @@ impl App {
         )
         .await?;
         tx.commit().await?;
-        Ok(person(&record, &m, now_ms))
+        Ok(person(&record, &m, invited_name.as_deref(), now_ms))
     }
 }

@@ -323,8 +323,6 @@ pub struct InvitationBody {
     pub account_id: String,
     /// The role offered.
     pub role: String,
-    /// True if the invitation created the account (false: an existing account was invited).
-    pub new_account: bool,
     /// When the link stops working, RFC 3339 UTC.
     pub expires_at: String,
 }
@@ -334,7 +332,6 @@ impl From<SentInvitation> for InvitationBody {
         Self {
             account_id: s.account_id.to_string(),
             role: s.role.as_str().into(),
-            new_account: s.new_account,
             expires_at: rfc3339_utc(s.expires_at_ms),
         }
     }

@@ -409,7 +409,7 @@ async fn operator_invites_only_the_first_org_admin_who_then_invites_others(
         Some(json!({ "name": "Cy Admin", "email": "cy@cedar.example", "role": "org_admin" })),
     )
     .await?;
-    assert_eq!(sent["new_account"], true);
+    assert!(sent.get("new_account").is_none());
     assert_eq!(sent["role"], "org_admin");
     let cy: AccountId = sent["account_id"].as_str().unwrap().parse()?;
     // While that invitation is pending the operator may re-send it, but not invite a second admin.
@@ -678,8 +678,49 @@ async fn existing_account_joins_a_second_organisation_without_a_new_password(
         Some(json!({ "name": "Someone Else", "email": "MAX@B.EXAMPLE", "role": "member" })),
     )
     .await?;
-    assert_eq!(sent["new_account"], false);
     assert_eq!(sent["account_id"], w.member_b_id.to_string());
+    // Nothing tells A's admin that the address already had an account, nor shows its details:
+    // the invited person appears under the typed name, with no lock state, until they join.
+    assert!(sent.get("new_account").is_none(), "{sent}");
+    {
+        let mut tx = app.store.write().await?;
+        let mut max = tx.account(w.member_b_id).await?.unwrap();
+        max.password_lockout
+            .record_failure(&LockoutPolicy::password_default(), 0);
+        max.password_lockout
+            .record_failure(&LockoutPolicy::password_default(), 0);
+        max.password_lockout
+            .record_failure(&LockoutPolicy::password_default(), 0);
+        tx.update_account(&max).await?;
+        tx.commit().await?;
+    }
+    let path = format!("/api/v1/orgs/{}/members/{}", w.org_a, w.member_b_id);
+    let shown = ok(&w.admin_a, Method::GET, &path, None).await?;
+    assert_eq!(
+        (
+            shown["name"].as_str(),
+            shown["status"].as_str(),
+            shown["locked"].as_bool()
+        ),
+        (Some("Someone Else"), Some("invited"), Some(false))
+    );
+    let found = ok(
+        &w.admin_a,
+        Method::GET,
+        &format!("/api/v1/orgs/{}/members?q=max%20member", w.org_a),
+        None,
+    )
+    .await?;
+    assert_eq!(found["total"], 0, "B's name is not searchable from A");
+    let trail = serde_json::to_string(&audit(&app, Scope::Tenant(w.org_a)).await?)?;
+    assert!(!trail.contains("new_account"), "{trail}");
+    {
+        let mut tx = app.store.write().await?;
+        let mut max = tx.account(w.member_b_id).await?.unwrap();
+        max.password_lockout.unlock();
+        tx.update_account(&max).await?;
+        tx.commit().await?;
+    }
     let token = invitation_token(&app, w.org_a, "max@b.example").await?;
     let anonymous = ApiSession::anonymous(&w.server);
     let preview = ok(
@@ -705,6 +746,11 @@ async fn existing_account_joins_a_second_organisation_without_a_new_password(
     let max = sign_in(&w.server, "max@b.example", None).await?;
     let me = ok(&max, Method::GET, "/api/v1/me", None).await?;
     assert_eq!(me["organisations"].as_array().unwrap().len(), 2);
+    let joined = ok(&w.admin_a, Method::GET, &path, None).await?;
+    assert_eq!(
+        joined["name"], "Max Member",
+        "once joined, the person's own name"
+    );
     assert!(
         ApiSession::sign_in(
             &w.server,
