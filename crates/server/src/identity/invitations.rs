@@ -15,8 +15,8 @@ use latchkey_domain::tenancy::{OrgStatus, Organisation, parse_email, parse_name}
 use latchkey_domain::{AccountId, DomainError, ErrorCode, OrgId, Scope};
 use latchkey_store::Tx;
 use latchkey_store::repo::{
-    AccountRecord, AccountRepo, AccountStatus, AuditRepo, InvitationRepo, MailRepo,
-    Membership, MembershipRepo, NewMail, OrgSettingsRepo, OrganisationRepo, SessionRepo,
+    AccountRecord, AccountRepo, AccountStatus, AuditRepo, InvitationRepo, MailRepo, Membership,
+    MembershipRepo, NewMail, OrgSettingsRepo, OrganisationRepo, SessionRepo,
 };
 use serde_json::json;
 

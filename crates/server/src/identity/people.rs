@@ -15,8 +15,8 @@ use latchkey_domain::tenancy::Organisation;
 use latchkey_domain::{AccountId, DomainError, ErrorCode, OrgId, Scope};
 use latchkey_store::Tx;
 use latchkey_store::repo::{
-    AccountRecord, AccountRepo, AccountStatus, ApiTokenRepo, AuditRepo, InvitationRepo,
-    Membership, MembershipRepo, OrganisationRepo, SessionRepo,
+    AccountRecord, AccountRepo, AccountStatus, ApiTokenRepo, AuditRepo, InvitationRepo, Membership,
+    MembershipRepo, OrganisationRepo, SessionRepo,
 };
 use serde_json::json;
 
@@ -276,7 +276,12 @@ impl App {
             .require_member(&mut tx, org, Need::ADMIN_READ)
             .await?;
         let (m, record, invited_name) = target(&mut tx, org, account).await?;
-        Ok(person(&record, &m, invited_name.as_deref(), self.clock.now_ms()))
+        Ok(person(
+            &record,
+            &m,
+            invited_name.as_deref(),
+            self.clock.now_ms(),
+        ))
     }
 
     /// Switches a person's membership off: sessions end and their API tokens in the organisation

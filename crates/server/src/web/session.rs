@@ -92,12 +92,14 @@ pub fn csrf_matches(app: &App, session_token: &str, presented: &str) -> bool {
 
 /// False if the browser says the request comes from another site (`Origin` or
 /// `Sec-Fetch-Site`); requests without those headers (non-browser clients) pass.
+///
+/// `Sec-Fetch-Site: same-origin` is decisive when present: under `Referrer-Policy: no-referrer`
+/// Chromium sends `Origin: null` with same-origin form posts, which alone would look foreign.
 pub fn same_origin(headers: &HeaderMap) -> bool {
-    if headers
-        .get("sec-fetch-site")
-        .is_some_and(|v| v.as_bytes() == b"cross-site")
-    {
-        return false;
+    match headers.get("sec-fetch-site").map(HeaderValue::as_bytes) {
+        Some(b"cross-site") => return false,
+        Some(b"same-origin") => return true,
+        _ => {}
     }
     let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
         return true;
@@ -274,6 +276,16 @@ mod tests {
             ("origin", "https://evil.example")
         ])));
         assert!(!same_origin(&headers(&[("sec-fetch-site", "cross-site")])));
+        // Chromium under no-referrer: `Origin: null` on a same-origin form post.
+        assert!(same_origin(&headers(&[
+            ("host", "127.0.0.1:8080"),
+            ("origin", "null"),
+            ("sec-fetch-site", "same-origin")
+        ])));
+        assert!(!same_origin(&headers(&[
+            ("host", "127.0.0.1:8080"),
+            ("origin", "null")
+        ])));
     }
 
     #[test]

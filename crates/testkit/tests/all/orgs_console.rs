@@ -2,14 +2,18 @@
 //! stored text, CSRF refusal without the form token, the public invitation page that spends
 //! nothing on GET, English and Japanese.
 
+use fantoccini::Locator;
+use latchkey_domain::Clock as _;
+use latchkey_domain::identity::totp::{totp_code, totp_step};
 use latchkey_domain::identity::{MembershipStatus, Role};
 use latchkey_domain::{OrgId, Scope};
 use latchkey_store::repo::MembershipRepo;
-use latchkey_testkit::{ApiSession, TestDb};
+use latchkey_testkit::{ApiSession, Browser, TestDb, TestServer};
 use reqwest::{Response, StatusCode};
 
 use crate::orgs_people::{
-    PASSWORD, World, account, audit, invitation_token, join, mail_count, seats, sign_in, world,
+    PASSWORD, World, account, audit, enrol_totp, invitation_token, join, mail_count, seats,
+    sign_in, world,
 };
 
 on_both_backends!(
@@ -460,5 +464,112 @@ async fn people_page_searches_pages_and_acts_only_with_the_form_token(
         ]
     );
     w.server.shutdown().await;
+    Ok(())
+}
+
+/// In Chromium: the operator signs in through the form, creates an organisation, invites its
+/// first admin; the admin opens the e-mailed link, sets a password and signs in.
+#[tokio::test]
+async fn operator_creates_an_organisation_and_its_first_admin_joins_in_chromium()
+-> anyhow::Result<()> {
+    let Some(browser) = Browser::start().await? else {
+        return Ok(());
+    };
+    let server = TestServer::start(TestDb::sqlite()?).await?;
+    let app = server.app.clone();
+    let operator = account(&app, "opal@example.com", "Opal Operator", true).await?;
+    let secret = enrol_totp(&app, operator).await?;
+    let c = &browser.client;
+    let fill = |id: &'static str, text: String| async move {
+        c.find(Locator::Id(id)).await?.send_keys(&text).await?;
+        anyhow::Ok(())
+    };
+
+    c.goto(&server.url("/sign-in?next=/operator/orgs")).await?;
+    fill("email", "opal@example.com".into()).await?;
+    fill("password", PASSWORD.into()).await?;
+    let code = totp_code(&secret, totp_step(app.clock.now_ms()), 6).unwrap();
+    fill("totp", code).await?;
+    c.find(Locator::Id("sign-in-submit")).await?.click().await?;
+    let url = c.current_url().await?;
+    assert!(
+        url.path().ends_with("/operator/orgs"),
+        "{url}: {}",
+        c.source().await?
+    );
+    assert!(c.find(Locator::Id("no-orgs")).await.is_ok());
+
+    fill("name", "Harbour <Lofts>".into()).await?;
+    fill("contact_email", "office@harbour.example".into()).await?;
+    fill("seat_limit", "5".into()).await?;
+    c.find(Locator::Id("create-org")).await?.click().await?;
+    assert_eq!(
+        c.find(Locator::Id("org-name")).await?.text().await?,
+        "Harbour <Lofts>"
+    );
+    assert!(c.find(Locator::Id("notice")).await.is_ok());
+    fill("invite-name", "Hana Admin".into()).await?;
+    fill("invite-email", "hana@harbour.example".into()).await?;
+    c.find(Locator::Id("invite-admin")).await?.click().await?;
+    assert!(
+        c.find(Locator::Id("notice"))
+            .await?
+            .text()
+            .await?
+            .contains("invitation")
+    );
+
+    let org = app
+        .organisation_summaries()
+        .await?
+        .into_iter()
+        .next()
+        .unwrap()
+        .org
+        .id;
+    let token = invitation_token(&app, org, "hana@harbour.example").await?;
+    c.goto(&server.url(&format!("/invite/{token}"))).await?;
+    assert_eq!(
+        c.find(Locator::Id("invite-org")).await?.text().await?,
+        "Harbour <Lofts>"
+    );
+    // Not the shared test password: it contains "harbour", the organisation's name.
+    let hana_password = "quiet-meadow-compass-42";
+    fill("password", "harbour-lofts-2026".into()).await?;
+    c.find(Locator::Id("invite-accept")).await?.click().await?;
+    let refused = c.find(Locator::Id("invite-error")).await?.text().await?;
+    assert!(
+        refused.contains("organisation"),
+        "the reason is given: {refused}"
+    );
+    fill("password", hana_password.into()).await?;
+    c.find(Locator::Id("invite-accept")).await?.click().await?;
+    assert!(
+        c.find(Locator::Id("message"))
+            .await?
+            .text()
+            .await?
+            .contains("Sign in")
+    );
+
+    c.find(Locator::Id("sign-out")).await?.click().await?;
+    c.goto(&server.url("/sign-in")).await?;
+    fill("email", "hana@harbour.example".into()).await?;
+    fill("password", hana_password.into()).await?;
+    c.find(Locator::Id("sign-in-submit")).await?.click().await?;
+    let orgs = c.find(Locator::Id("my-orgs")).await?.text().await?;
+    assert!(orgs.contains("Harbour <Lofts>"), "{orgs}");
+    assert!(
+        c.find(Locator::Id("mfa-banner")).await.is_ok(),
+        "admins are told to set up MFA"
+    );
+    // The only "error" is the refused password's 422 page; no CSP violation, no script error.
+    let errors = browser.console_errors().await?;
+    assert!(
+        errors.iter().all(|e| e.contains("status of 422")),
+        "console errors: {errors:?}"
+    );
+    browser.close().await?;
+    server.shutdown().await;
     Ok(())
 }
