@@ -3,7 +3,6 @@
 //! nothing on GET, English and Japanese.
 
 use fantoccini::Locator;
-use latchkey_domain::Clock as _;
 use latchkey_domain::identity::totp::{totp_code, totp_step};
 use latchkey_domain::identity::{MembershipStatus, Role};
 use latchkey_domain::{OrgId, Scope};
