@@ -142,6 +142,34 @@ struct NoticeQuery {
     notice: Option<String>,
 }
 
+/// What a re-rendered page says besides its data: the form as typed, a refusal or a notice.
+struct Feedback<'a, F> {
+    form: &'a F,
+    error: Option<String>,
+    notice: Option<&'static str>,
+    status: StatusCode,
+}
+
+impl<'a, F> Feedback<'a, F> {
+    fn fresh(form: &'a F, notice: Option<&'static str>) -> Self {
+        Self {
+            form,
+            error: None,
+            notice,
+            status: StatusCode::OK,
+        }
+    }
+
+    fn refused(form: &'a F, e: &ServiceError) -> Self {
+        Self {
+            form,
+            error: Some(e.to_string()),
+            notice: None,
+            status: status_of(e),
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Operator: organisations
 
@@ -204,10 +232,7 @@ struct OrgsPage<'a> {
 async fn render_orgs(
     state: &WebState,
     caller: &ConsoleCaller,
-    form: &CreateOrgForm,
-    error: Option<String>,
-    notice: Option<&'static str>,
-    status: StatusCode,
+    feedback: Feedback<'_, CreateOrgForm>,
 ) -> Response {
     let c = &caller.chrome;
     if let Err(e) = caller.principal.require_operator() {
@@ -218,11 +243,11 @@ async fn render_orgs(
             &OrgsPage {
                 c,
                 orgs: all.into_iter().map(OrgRow::from).collect(),
-                form,
-                error,
-                notice,
+                form: feedback.form,
+                error: feedback.error,
+                notice: feedback.notice,
             },
-            status,
+            feedback.status,
             c.lang,
         ),
         Err(e) => failure(c, &e),
@@ -238,10 +263,7 @@ async fn orgs_page(
     render_orgs(
         &state,
         &caller,
-        &CreateOrgForm::default(),
-        None,
-        notice,
-        StatusCode::OK,
+        Feedback::fresh(&CreateOrgForm::default(), notice),
     )
     .await
 }
@@ -269,15 +291,7 @@ async fn create_org(
             Redirect::to(&format!("/operator/orgs/{}?notice=created", org.id)).into_response()
         }
         Err(e) if explainable(&e) => {
-            render_orgs(
-                &state,
-                &caller,
-                &form,
-                Some(e.to_string()),
-                None,
-                status_of(&e),
-            )
-            .await
+            render_orgs(&state, &caller, Feedback::refused(&form, &e)).await
         }
         Err(e) => failure(&caller.chrome, &e),
     }
@@ -295,15 +309,11 @@ struct OrgPage<'a> {
     invite_email: &'a str,
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn render_org(
     state: &WebState,
     caller: &ConsoleCaller,
     org: OrgId,
-    error: Option<String>,
-    notice: Option<&'static str>,
-    invite: (&str, &str),
-    status: StatusCode,
+    feedback: Feedback<'_, OrgActionForm>,
 ) -> Response {
     let c = &caller.chrome;
     if let Err(e) = caller.principal.require_operator() {
@@ -317,12 +327,12 @@ async fn render_org(
                     c,
                     org: summary.into(),
                     active,
-                    error,
-                    notice,
-                    invite_name: invite.0,
-                    invite_email: invite.1,
+                    error: feedback.error,
+                    notice: feedback.notice,
+                    invite_name: feedback.form.name.as_deref().unwrap_or(""),
+                    invite_email: feedback.form.email.as_deref().unwrap_or(""),
                 },
-                status,
+                feedback.status,
                 c.lang,
             )
         }
@@ -340,7 +350,8 @@ async fn org_page(
         return not_found(&caller.chrome);
     };
     let notice = notice_key(query.notice.as_deref());
-    render_org(&state, &caller, org, None, notice, ("", ""), StatusCode::OK).await
+    let form = OrgActionForm::default();
+    render_org(&state, &caller, org, Feedback::fresh(&form, notice)).await
 }
 
 /// Any of the organisation page's forms.
@@ -427,20 +438,7 @@ async fn org_action(
             Redirect::to(&format!("/operator/orgs/{org}?notice={notice}")).into_response()
         }
         Err(e) if explainable(&e) || e.code() == ErrorCode::Forbidden => {
-            let invite = (
-                form.name.as_deref().unwrap_or(""),
-                form.email.as_deref().unwrap_or(""),
-            );
-            render_org(
-                &state,
-                &caller,
-                org,
-                Some(e.to_string()),
-                None,
-                invite,
-                status_of(&e),
-            )
-            .await
+            render_org(&state, &caller, org, Feedback::refused(&form, &e)).await
         }
         Err(e) => failure(c, &e),
     }
@@ -524,17 +522,13 @@ struct PeoplePage<'a> {
 
 const PAGE_SIZE: u32 = 25;
 
-#[allow(clippy::too_many_arguments)]
 async fn render_people(
     state: &WebState,
     caller: &ConsoleCaller,
     org: OrgId,
     q: &str,
     page: u32,
-    form: &InviteForm,
-    error: Option<String>,
-    notice: Option<&'static str>,
-    status: StatusCode,
+    feedback: Feedback<'_, InviteForm>,
 ) -> Response {
     let c = &caller.chrome;
     let query = PeopleQuery {
@@ -542,46 +536,46 @@ async fn render_people(
         page: Some(page.max(1)),
         per_page: Some(PAGE_SIZE),
     };
-    let found = match state.app.people(&caller.principal, org, query).await {
-        Ok(found) => found,
-        // An over-long search is explained on the page, with an empty list.
-        Err(e) if e.code() == ErrorCode::InvalidField => {
-            return render_people_with(
-                caller,
-                org_name(state, caller, org).await,
-                org,
-                q,
+    let (people, total, page, error, status) =
+        match state.app.people(&caller.principal, org, query).await {
+            Ok(found) => (
+                found.items.into_iter().map(PersonRow::from).collect(),
+                found.total,
+                found.page,
+                feedback.error,
+                feedback.status,
+            ),
+            // An over-long search is explained on the page, with an empty list.
+            Err(e) if e.code() == ErrorCode::InvalidField => (
                 Vec::new(),
                 0,
                 1,
-                1,
-                form,
                 Some(e.to_string()),
-                notice,
                 StatusCode::UNPROCESSABLE_ENTITY,
-            );
-        }
-        Err(e) => return failure(c, &e),
-    };
-    let pages = u32::try_from(found.total.div_ceil(PAGE_SIZE as usize))
+            ),
+            Err(e) => return failure(c, &e),
+        };
+    let pages = u32::try_from(total.div_ceil(PAGE_SIZE as usize))
         .unwrap_or(u32::MAX)
         .max(1);
-    render_people_with(
-        caller,
-        org_name(state, caller, org).await,
-        org,
+    let page = PeoplePage {
+        c,
+        org_id: org.to_string(),
+        org_name: org_name(state, caller, org).await,
         q,
-        found.items.into_iter().map(PersonRow::from).collect(),
-        found.total,
-        found.page,
+        q_encoded: url_encode(q),
+        people,
+        total,
+        page,
         pages,
-        form,
+        form: feedback.form,
         error,
-        notice,
-        status,
-    )
+        notice: feedback.notice,
+    };
+    render(&page, status, c.lang)
 }
 
+/// The organisation's name as the caller (an active member) sees it.
 async fn org_name(state: &WebState, caller: &ConsoleCaller, org: OrgId) -> String {
     state
         .app
@@ -591,42 +585,6 @@ async fn org_name(state: &WebState, caller: &ConsoleCaller, org: OrgId) -> Strin
         .and_then(|all| all.into_iter().find(|(o, _)| o.id == org))
         .map(|(o, _)| o.name)
         .unwrap_or_default()
-}
-
-#[allow(clippy::too_many_arguments)]
-fn render_people_with(
-    caller: &ConsoleCaller,
-    org_name: String,
-    org: OrgId,
-    q: &str,
-    people: Vec<PersonRow>,
-    total: usize,
-    page: u32,
-    pages: u32,
-    form: &InviteForm,
-    error: Option<String>,
-    notice: Option<&'static str>,
-    status: StatusCode,
-) -> Response {
-    let c = &caller.chrome;
-    render(
-        &PeoplePage {
-            c,
-            org_id: org.to_string(),
-            org_name,
-            q,
-            q_encoded: url_encode(q),
-            people,
-            total,
-            page,
-            pages,
-            form,
-            error,
-            notice,
-        },
-        status,
-        c.lang,
-    )
 }
 
 async fn people_page(
@@ -645,10 +603,7 @@ async fn people_page(
         org,
         query.q.as_deref().unwrap_or(""),
         query.page.unwrap_or(1),
-        &InviteForm::default(),
-        None,
-        notice,
-        StatusCode::OK,
+        Feedback::fresh(&InviteForm::default(), notice),
     )
     .await
 }
@@ -681,18 +636,7 @@ async fn invite(
     match outcome {
         Ok(_) => Redirect::to(&format!("/orgs/{org}/people?notice=invited")).into_response(),
         Err(e) if explainable(&e) => {
-            render_people(
-                &state,
-                &caller,
-                org,
-                "",
-                1,
-                &form,
-                Some(e.to_string()),
-                None,
-                status_of(&e),
-            )
-            .await
+            render_people(&state, &caller, org, "", 1, Feedback::refused(&form, &e)).await
         }
         Err(e) => failure(&caller.chrome, &e),
     }
@@ -813,10 +757,7 @@ async fn act_on_person(
                 org,
                 "",
                 1,
-                &InviteForm::default(),
-                Some(e.to_string()),
-                None,
-                status_of(&e),
+                Feedback::refused(&InviteForm::default(), &e),
             )
             .await
         }
