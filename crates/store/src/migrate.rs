@@ -41,6 +41,12 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("migrations/sqlite/0004_memberships.sql"),
         postgres: include_str!("migrations/postgres/0004_memberships.sql"),
     },
+    Migration {
+        version: 5,
+        name: "orgs_invited_name",
+        sqlite: include_str!("migrations/sqlite/0005_orgs_invited_name.sql"),
+        postgres: include_str!("migrations/postgres/0005_orgs_invited_name.sql"),
+    },
 ];
 
 /// The newest schema version this binary knows.

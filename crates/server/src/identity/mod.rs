@@ -4,7 +4,9 @@
 pub mod accounts;
 pub mod bootstrap;
 pub mod hashing;
+pub mod invitations;
 pub mod login;
+pub mod people;
 pub mod principal;
 pub mod tokens;
 

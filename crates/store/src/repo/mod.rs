@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod api_tokens;
 pub mod audit;
+pub mod invitations;
 mod keys;
 pub mod mail;
 pub mod memberships;
@@ -15,6 +16,7 @@ pub mod sites;
 pub use accounts::{AccountRecord, AccountRepo, AccountStatus};
 pub use api_tokens::{ApiTokenRecord, ApiTokenRepo};
 pub use audit::{AuditRepo, Checkpoint, NewAuditEvent};
+pub use invitations::InvitationRepo;
 pub use mail::{Attempt, MailRepo, NewMail, QueuedMail};
 pub use memberships::{Membership, MembershipRepo};
 pub use org_settings::OrgSettingsRepo;
