@@ -42,6 +42,12 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("migrations/postgres/0004_memberships.sql"),
     },
     Migration {
+        version: 5,
+        name: "orgs_invited_name",
+        sqlite: include_str!("migrations/sqlite/0005_orgs_invited_name.sql"),
+        postgres: include_str!("migrations/postgres/0005_orgs_invited_name.sql"),
+    },
+    Migration {
         version: 6,
         name: "account",
         sqlite: include_str!("migrations/sqlite/0006_account.sql"),

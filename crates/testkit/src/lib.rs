@@ -8,6 +8,7 @@
 
 pub mod browser;
 pub mod db;
+pub mod fixtures;
 pub mod server;
 pub mod session;
 pub mod smtp;

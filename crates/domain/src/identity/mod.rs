@@ -12,6 +12,7 @@ pub mod lockout;
 pub mod password;
 pub mod recovery_code;
 pub mod role;
+pub mod settings;
 pub mod totp;
 
 pub use lockout::{
@@ -19,4 +20,5 @@ pub use lockout::{
 };
 pub use password::{ContextWordKind, PasswordContext, PasswordPolicy, PasswordRefusal};
 pub use role::{ApiScope, MembershipStatus, Role};
+pub use settings::SecuritySettings;
 pub use totp::{TotpRefusal, verify_totp};

@@ -4,6 +4,7 @@
 mod account;
 mod i18n;
 mod orgs;
+mod settings;
 pub mod shell;
 mod sign_in;
 
@@ -80,6 +81,7 @@ pub fn icon_path() -> &'static str {
 struct LandingPage<'a> {
     c: &'a Chrome,
     database_ready: bool,
+    operator_exists: bool,
     backend: &'a str,
     version: &'a str,
     server_time: String,
@@ -95,6 +97,7 @@ async fn landing(State(state): State<WebState>, visitor: Visitor) -> Response {
     let page = LandingPage {
         c: &visitor.chrome,
         database_ready: state.app.store.ready().await.is_ok(),
+        operator_exists: state.app.operator_exists().await.unwrap_or(false),
         backend: state.app.store.backend().as_str(),
         version: env!("CARGO_PKG_VERSION"),
         server_time: rfc3339_utc(state.app.clock.now_ms()),
@@ -144,6 +147,7 @@ pub(crate) fn routes() -> Router<WebState> {
         .route("/", get(landing))
         .route("/assets/{name}", get(asset))
         .merge(sign_in::routes())
+        .merge(settings::routes())
         .merge(orgs::routes())
         .merge(account::routes())
 }

@@ -47,6 +47,11 @@ impl App {
         self.issue_operator_setup(&Actor::system()).await.map(Some)
     }
 
+    /// True if an active platform operator exists.
+    pub async fn operator_exists(&self) -> Result<bool, ServiceError> {
+        Ok(self.store.read().await?.operator_exists().await?)
+    }
+
     /// True if `token` is a live setup token (renders the page; spends nothing).
     pub async fn operator_setup_link_is_live(&self, token: &str) -> Result<bool, ServiceError> {
         if !looks_like_token(token) {

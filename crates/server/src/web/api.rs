@@ -57,6 +57,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.merge(crate::web::orgs::Doc::openapi());
     doc.merge(crate::web::account::Doc::openapi());
+    doc.merge(crate::web::settings::Doc::openapi());
     doc
 }
 
@@ -86,4 +87,5 @@ pub(crate) fn routes() -> Router<WebState> {
         .route("/api/v1/me", get(crate::web::auth::me))
         .merge(crate::web::orgs::routes())
         .merge(crate::web::account::routes())
+        .merge(crate::web::settings::routes())
 }

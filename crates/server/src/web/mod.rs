@@ -9,6 +9,7 @@ pub mod middleware;
 pub mod orgs;
 pub mod problem;
 pub mod session;
+pub mod settings;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -46,6 +46,12 @@ pub trait OrganisationRepo {
         &mut self,
         org: &Organisation,
     ) -> impl Future<Output = Result<i64>> + Send;
+    /// Saves the contract (seat limit and contact e-mail) if the stored version is still
+    /// `org.version`; returns the new version.
+    fn update_organisation_contract(
+        &mut self,
+        org: &Organisation,
+    ) -> impl Future<Output = Result<i64>> + Send;
 }
 
 const COLUMNS: &str = "id, name_sealed, contact_email_sealed, seat_limit, status, terminated_at_ms, \
@@ -178,6 +184,33 @@ impl OrganisationRepo for Tx {
                     org.status.as_str(),
                     org.status.terminated_at_ms(),
                     org.id.to_string(),
+                    org.version
+                ],
+            )
+            .await?;
+        if changed == 0 {
+            return Err(StoreError::Domain(DomainError::new(
+                ErrorCode::StaleVersion,
+                "the organisation changed since it was read; reload and try again",
+            )));
+        }
+        Ok(org.version + 1)
+    }
+
+    async fn update_organisation_contract(&mut self, org: &Organisation) -> Result<i64> {
+        let id = org.id.to_string();
+        let keys = self.tenant_keys(org.id).await?;
+        let email = &org.contract.contact_email;
+        let changed = self
+            .inner
+            .execute(
+                "UPDATE organisations SET seat_limit = $1, contact_email_sealed = $2, \
+                 contact_email_bidx = $3, version = version + 1 WHERE id = $4 AND version = $5",
+                args![
+                    org.contract.seat_limit,
+                    keys.seal(cell("contact_email_sealed", &id), email.as_bytes()),
+                    keys.blind_index("email", &normalised_email(email)),
+                    id.as_str(),
                     org.version
                 ],
             )

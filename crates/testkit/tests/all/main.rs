@@ -36,5 +36,8 @@ mod encryption_at_rest;
 mod http;
 mod identity;
 mod mail;
+mod orgs_console;
+mod orgs_people;
+mod security_settings;
 mod sessions;
 mod startup;
