@@ -1518,3 +1518,49 @@ async fn admin_unlock_also_clears_locked_device_lanes() -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+/// The current password of a password change is checked by the login code path: wrong ones
+/// count towards the same lock (one counter for every entry point, research §2.2 I2).
+#[tokio::test]
+async fn wrong_current_passwords_on_change_count_towards_the_lock() -> anyhow::Result<()> {
+    let (server, id) = server(TestDb::sqlite()?).await?;
+    let alice = ApiSession::sign_in(&server, EMAIL, PASSWORD, None).await?;
+    for _ in 0..3 {
+        let (status, problem) = alice
+            .call(
+                Method::POST,
+                "/api/v1/account/password",
+                Some(json!({ "current_password": "wrong-password-1", "new_password": "another-good-passphrase" })),
+            )
+            .await?;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(problem["errors"][0]["field"], "current_password");
+    }
+    assert!(lockout_of(&server.app, id).await?.locked_until_ms.is_some());
+    let (status, _) = alice
+        .call(
+            Method::POST,
+            "/api/v1/account/password",
+            Some(
+                json!({ "current_password": PASSWORD, "new_password": "another-good-passphrase" }),
+            ),
+        )
+        .await?;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "locked: even the right one is refused"
+    );
+    assert!(
+        ApiSession::sign_in(&server, EMAIL, PASSWORD, None)
+            .await
+            .is_err()
+    );
+    assert_eq!(
+        alice.get("/api/v1/me").await?.status(),
+        200,
+        "T11: the session survives"
+    );
+    server.shutdown().await;
+    Ok(())
+}
