@@ -14,8 +14,10 @@ use latchkey_domain::time::rfc3339_utc;
 use latchkey_domain::{ErrorCode, OrgId};
 use serde::Deserialize;
 
-use crate::app::ServiceError;
-use crate::console::shell::{Chrome, ConsoleCaller, Visitor, message, render};
+use crate::console::shell::{
+    Chrome, ConsoleCaller, Visitor, csrf_refused, invalid_link, message, redirect_with_session,
+    render, throttled, unavailable,
+};
 use crate::identity::LoginError;
 use crate::identity::api_tokens::NewApiToken;
 use crate::identity::mfa::TotpEnrolment;
@@ -96,52 +98,6 @@ struct ResetPage<'a> {
 struct UnlockPage<'a> {
     c: &'a Chrome,
     token: &'a str,
-}
-
-fn unavailable(c: &Chrome, e: &ServiceError) -> Response {
-    tracing::error!(error = %e, "account page failed");
-    message(
-        c,
-        StatusCode::SERVICE_UNAVAILABLE,
-        "error.unavailable.title",
-        "error.unavailable.body",
-    )
-}
-
-fn invalid_link(c: &Chrome) -> Response {
-    message(
-        c,
-        StatusCode::NOT_FOUND,
-        "error.link.title",
-        "error.link.body",
-    )
-}
-
-fn cross_site(c: &Chrome) -> Response {
-    message(
-        c,
-        StatusCode::FORBIDDEN,
-        "error.csrf.title",
-        "error.csrf.body",
-    )
-}
-
-fn throttled(c: &Chrome) -> Response {
-    message(
-        c,
-        StatusCode::TOO_MANY_REQUESTS,
-        "account.throttled.title",
-        "sign_in.throttled",
-    )
-}
-
-/// A redirect that also sets the rotated session cookie.
-fn redirect_with_session(to: &str, token: &str, tls: bool) -> Response {
-    let mut response = Redirect::to(to).into_response();
-    response
-        .headers_mut()
-        .insert(header::SET_COOKIE, session_cookie(token, tls));
-    response
 }
 
 /// The catalog key of a `?done=` notice; unknown values show nothing.
@@ -601,7 +557,7 @@ async fn forgot(
 ) -> Response {
     let c = &visitor.chrome;
     if !same_origin(&headers) {
-        return cross_site(c);
+        return csrf_refused(c);
     }
     match state
         .app
@@ -666,7 +622,7 @@ async fn reset(
 ) -> Response {
     let c = &visitor.chrome;
     if !same_origin(&headers) {
-        return cross_site(c);
+        return csrf_refused(c);
     }
     let totp = form.totp.trim();
     let result = state
@@ -730,7 +686,7 @@ async fn unlock(
 ) -> Response {
     let c = &visitor.chrome;
     if !same_origin(&headers) {
-        return cross_site(c);
+        return csrf_refused(c);
     }
     match state
         .app

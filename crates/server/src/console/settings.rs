@@ -15,7 +15,7 @@ use latchkey_domain::{DomainError, ErrorCode, OrgId};
 use serde::Deserialize;
 
 use crate::app::ServiceError;
-use crate::console::shell::{Chrome, ConsoleCaller, message, render, url_encode};
+use crate::console::shell::{Chrome, ConsoleCaller, message, render, unavailable, url_encode};
 use crate::web::WebState;
 
 /// The form's fields, as typed.
@@ -144,15 +144,7 @@ fn refusal(c: &Chrome, e: &ServiceError) -> Option<Response> {
         )),
         ErrorCode::MfaEnrolmentRequired => Some(Redirect::to("/account/mfa").into_response()),
         ErrorCode::InvalidField | ErrorCode::TenantInactive => None,
-        _ => {
-            tracing::error!(error = %e, "security settings page failed");
-            Some(message(
-                c,
-                StatusCode::SERVICE_UNAVAILABLE,
-                "error.unavailable.title",
-                "error.unavailable.body",
-            ))
-        }
+        _ => Some(unavailable(c, e)),
     }
 }
 

@@ -113,6 +113,57 @@ pub fn message(c: &Chrome, status: StatusCode, title: &str, body: &str) -> Respo
     render(&MessagePage { c, title, body }, status, c.lang)
 }
 
+/// The page for a store failure (logged with the request id; the visitor learns nothing more).
+pub fn unavailable(c: &Chrome, error: &dyn std::fmt::Display) -> Response {
+    tracing::error!(error = %error, "console page failed");
+    message(
+        c,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "error.unavailable.title",
+        "error.unavailable.body",
+    )
+}
+
+/// The one answer for unknown, used, expired, tampered and cross-tenant links.
+pub fn invalid_link(c: &Chrome) -> Response {
+    message(
+        c,
+        StatusCode::NOT_FOUND,
+        "error.link.title",
+        "error.link.body",
+    )
+}
+
+/// A form refused for a missing or wrong CSRF token, or sent from another site.
+pub fn csrf_refused(c: &Chrome) -> Response {
+    message(
+        c,
+        StatusCode::FORBIDDEN,
+        "error.csrf.title",
+        "error.csrf.body",
+    )
+}
+
+/// Too many failed attempts from the visitor's address.
+pub fn throttled(c: &Chrome) -> Response {
+    message(
+        c,
+        StatusCode::TOO_MANY_REQUESTS,
+        "account.throttled.title",
+        "sign_in.throttled",
+    )
+}
+
+/// A redirect that also sets a new session cookie (sign-in, step-up, password change).
+pub fn redirect_with_session(to: &str, token: &str, tls: bool) -> Response {
+    let mut response = Redirect::to(to).into_response();
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        crate::web::session::session_cookie(token, tls),
+    );
+    response
+}
+
 /// Any visitor of a console page.
 #[derive(Debug, Clone)]
 pub struct Visitor {
@@ -213,12 +264,7 @@ impl ConsoleCaller {
         if csrf_matches(&state.app, &self.session_token, presented) {
             Ok(())
         } else {
-            Err(message(
-                &self.chrome,
-                StatusCode::FORBIDDEN,
-                "error.csrf.title",
-                "error.csrf.body",
-            ))
+            Err(csrf_refused(&self.chrome))
         }
     }
 

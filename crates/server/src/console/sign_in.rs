@@ -13,12 +13,15 @@ use axum::{Form, Router};
 use latchkey_domain::ErrorCode;
 use serde::Deserialize;
 
-use crate::console::shell::{Chrome, ConsoleCaller, Visitor, message, render, safe_next};
+use crate::console::shell::{
+    Chrome, ConsoleCaller, Visitor, csrf_refused, invalid_link, message, redirect_with_session,
+    render, safe_next, unavailable,
+};
 use crate::identity::bootstrap::OperatorSetup;
 use crate::identity::{LoginError, LoginRequest};
 use crate::web::WebState;
 use crate::web::account::{device_cookie, device_cookie_name};
-use crate::web::session::{clear_session_cookie, cookie, same_origin, session_cookie};
+use crate::web::session::{clear_session_cookie, cookie, same_origin};
 
 #[derive(Template)]
 #[template(path = "sign_in.html")]
@@ -69,12 +72,7 @@ async fn sign_in(
 ) -> Response {
     let c = &visitor.chrome;
     if !same_origin(&headers) {
-        return message(
-            c,
-            StatusCode::FORBIDDEN,
-            "error.csrf.title",
-            "error.csrf.body",
-        );
+        return csrf_refused(c);
     }
     let totp = form.totp.trim();
     let result = state
@@ -107,11 +105,7 @@ async fn sign_in(
             {
                 tracing::warn!(error = %e, "could not end the previous session");
             }
-            let mut response = Redirect::to(next).into_response();
-            response.headers_mut().insert(
-                header::SET_COOKIE,
-                session_cookie(&success.session_token, state.tls),
-            );
+            let mut response = redirect_with_session(next, &success.session_token, state.tls);
             if let Some(device) = &success.device_token {
                 response
                     .headers_mut()
@@ -132,15 +126,7 @@ async fn sign_in(
         Err(LoginError::Service(e)) if e.code() == ErrorCode::RateLimited => {
             failed_page(StatusCode::TOO_MANY_REQUESTS, true)
         }
-        Err(LoginError::Service(e)) => {
-            tracing::error!(error = %e, "sign-in failed in the store");
-            message(
-                c,
-                StatusCode::SERVICE_UNAVAILABLE,
-                "error.unavailable.title",
-                "error.unavailable.body",
-            )
-        }
+        Err(LoginError::Service(e)) => unavailable(c, &e),
     }
 }
 
@@ -224,15 +210,6 @@ struct SetupPage<'a> {
     error: Option<String>,
 }
 
-fn invalid_link(c: &Chrome) -> Response {
-    message(
-        c,
-        StatusCode::NOT_FOUND,
-        "error.link.title",
-        "error.link.body",
-    )
-}
-
 async fn setup_page(
     State(state): State<WebState>,
     visitor: Visitor,
@@ -276,12 +253,7 @@ async fn setup(
 ) -> Response {
     let c = &visitor.chrome;
     if !same_origin(&headers) {
-        return message(
-            c,
-            StatusCode::FORBIDDEN,
-            "error.csrf.title",
-            "error.csrf.body",
-        );
+        return csrf_refused(c);
     }
     let actor = visitor.origin.anonymous("operator_setup");
     let outcome = state
@@ -332,14 +304,7 @@ async fn setup(
         })
         .await;
     match login {
-        Ok(success) => {
-            let mut response = Redirect::to("/account/mfa").into_response();
-            response.headers_mut().insert(
-                header::SET_COOKIE,
-                session_cookie(&success.session_token, state.tls),
-            );
-            response
-        }
+        Ok(success) => redirect_with_session("/account/mfa", &success.session_token, state.tls),
         Err(_) => Redirect::to("/sign-in").into_response(),
     }
 }

@@ -5,18 +5,20 @@
 
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use axum::routing::get;
 use axum::{Form, Router};
 use serde::Deserialize;
 
-use crate::console::shell::{Chrome, ConsoleCaller, message, render, safe_next};
+use crate::console::shell::{
+    Chrome, ConsoleCaller, redirect_with_session, render, safe_next, throttled, unavailable,
+};
 use crate::identity::LoginError;
 use crate::identity::step_up::StepUp;
 use crate::web::WebState;
 use crate::web::account::device_cookie_name;
-use crate::web::session::{cookie, session_cookie};
+use crate::web::session::cookie;
 
 #[derive(Template)]
 #[template(path = "step_up.html")]
@@ -81,13 +83,7 @@ async fn confirm(
         )
         .await;
     match outcome {
-        Ok(token) => {
-            let mut response = Redirect::to(next).into_response();
-            response
-                .headers_mut()
-                .insert(header::SET_COOKIE, session_cookie(&token, state.tls));
-            response
-        }
+        Ok(token) => redirect_with_session(next, &token, state.tls),
         Err(LoginError::InvalidCredentials) => {
             let page = StepUpPage {
                 c,
@@ -97,21 +93,8 @@ async fn confirm(
             };
             render(&page, StatusCode::OK, c.lang)
         }
-        Err(LoginError::Throttled { .. }) => message(
-            c,
-            StatusCode::TOO_MANY_REQUESTS,
-            "sign_in.title",
-            "sign_in.throttled",
-        ),
-        Err(LoginError::Service(e)) => {
-            tracing::error!(error = %e, "step-up failed in the store");
-            message(
-                c,
-                StatusCode::SERVICE_UNAVAILABLE,
-                "error.unavailable.title",
-                "error.unavailable.body",
-            )
-        }
+        Err(LoginError::Throttled { .. }) => throttled(c),
+        Err(LoginError::Service(e)) => unavailable(c, &e),
     }
 }
 
