@@ -4,6 +4,7 @@
 mod account;
 mod i18n;
 mod orgs;
+mod settings;
 pub mod shell;
 mod sign_in;
 
@@ -146,6 +147,7 @@ pub(crate) fn routes() -> Router<WebState> {
         .route("/", get(landing))
         .route("/assets/{name}", get(asset))
         .merge(sign_in::routes())
+        .merge(settings::routes())
         .merge(orgs::routes())
         .merge(account::routes())
 }

@@ -112,7 +112,9 @@ async fn sign_in(
             );
             response
         }
-        Err(LoginError::InvalidCredentials) => failed_page(StatusCode::UNAUTHORIZED, false),
+        // 200, not 401: a 401 must carry a WWW-Authenticate challenge, which a form has not, and
+        // browsers report it as a failed resource load. The page says what happened.
+        Err(LoginError::InvalidCredentials) => failed_page(StatusCode::OK, false),
         Err(LoginError::Service(e)) if e.code() == ErrorCode::RateLimited => {
             failed_page(StatusCode::TOO_MANY_REQUESTS, true)
         }

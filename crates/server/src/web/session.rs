@@ -90,16 +90,14 @@ pub fn csrf_matches(app: &App, session_token: &str, presented: &str) -> bool {
     expected.as_bytes().ct_eq(presented.as_bytes()).into()
 }
 
-/// False if the browser says the request comes from another site (`Origin` or
-/// `Sec-Fetch-Site`); requests without those headers (non-browser clients) pass.
-///
-/// `Sec-Fetch-Site: same-origin` is decisive when present: under `Referrer-Policy: no-referrer`
-/// Chromium sends `Origin: null` with same-origin form posts, which alone would look foreign.
+/// False if the browser says the request comes from another site. `Sec-Fetch-Site` decides when
+/// present (every current browser sends it): only `same-origin` and `none` (typed or bookmarked)
+/// pass. Without it, an `Origin` must name this host; `Origin: null` (sent for forms under
+/// `Referrer-Policy: no-referrer` by browsers without `Sec-Fetch-Site`) is refused. Requests
+/// with neither header (non-browser clients, which carry no ambient cookie) pass.
 pub fn same_origin(headers: &HeaderMap) -> bool {
-    match headers.get("sec-fetch-site").map(HeaderValue::as_bytes) {
-        Some(b"cross-site") => return false,
-        Some(b"same-origin") => return true,
-        _ => {}
+    if let Some(site) = headers.get("sec-fetch-site") {
+        return matches!(site.as_bytes(), b"same-origin" | b"none");
     }
     let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
         return true;
@@ -276,11 +274,10 @@ mod tests {
             ("origin", "https://evil.example")
         ])));
         assert!(!same_origin(&headers(&[("sec-fetch-site", "cross-site")])));
-        // Chromium under no-referrer: `Origin: null` on a same-origin form post.
+        assert!(!same_origin(&headers(&[("sec-fetch-site", "same-site")])));
         assert!(same_origin(&headers(&[
-            ("host", "127.0.0.1:8080"),
-            ("origin", "null"),
-            ("sec-fetch-site", "same-origin")
+            ("sec-fetch-site", "same-origin"),
+            ("origin", "null")
         ])));
         assert!(!same_origin(&headers(&[
             ("host", "127.0.0.1:8080"),

@@ -65,3 +65,97 @@ async fn landing_page_renders_in_chromium_with_csp_intact_and_no_console_errors(
     server.shutdown().await;
     Ok(())
 }
+
+/// Fills the sign-in form and submits it; returns the page's alert text, if any.
+async fn sign_in_in_browser(
+    c: &fantoccini::Client,
+    server: &TestServer,
+    email: &str,
+    password: &str,
+    code: Option<&str>,
+) -> anyhow::Result<Option<String>> {
+    c.goto(&server.url("/sign-in")).await?;
+    c.find(Locator::Id("email")).await?.send_keys(email).await?;
+    c.find(Locator::Id("password"))
+        .await?
+        .send_keys(password)
+        .await?;
+    if let Some(code) = code {
+        c.find(Locator::Id("totp")).await?.send_keys(code).await?;
+    }
+    c.find(Locator::Id("sign-in-submit")).await?.click().await?;
+    // The fresh form has neither element; the answer page has one of them.
+    let answer = c
+        .wait()
+        .for_element(Locator::Css("#sign-in-error, #home-email, #mfa-banner"))
+        .await?;
+    if answer.attr("id").await?.as_deref() == Some("sign-in-error") {
+        Ok(Some(answer.text().await?))
+    } else {
+        Ok(None)
+    }
+}
+
+#[tokio::test]
+async fn lockout_seen_from_the_browser_is_the_same_message_and_an_audited_lock()
+-> anyhow::Result<()> {
+    let Some(browser) = Browser::start().await? else {
+        return Ok(());
+    };
+    let server = TestServer::start(TestDb::sqlite()?).await?;
+    let person = latchkey_testkit::fixtures::person(&server.app, "pat@example.com", false).await?;
+    let c = &browser.client;
+    let mut messages = Vec::new();
+    for _ in 0..3 {
+        messages.push(sign_in_in_browser(c, &server, &person.email, "wrong-password", None).await?);
+    }
+    let locked = sign_in_in_browser(
+        c,
+        &server,
+        &person.email,
+        latchkey_testkit::fixtures::FIXTURE_PASSWORD,
+        None,
+    )
+    .await?;
+    assert!(messages.iter().all(|m| m.is_some()));
+    assert_eq!(
+        locked, messages[0],
+        "locked looks exactly like a wrong password"
+    );
+    assert_eq!(c.current_url().await?.path(), "/sign-in");
+    let mut tx = server.app.store.read().await?;
+    let actions: Vec<String> = latchkey_store::repo::AuditRepo::audit_events(
+        &mut tx,
+        latchkey_domain::Scope::Platform,
+        0,
+        1_000,
+    )
+    .await?
+    .into_iter()
+    .map(|e| e.action)
+    .collect();
+    drop(tx);
+    assert_eq!(
+        actions.iter().filter(|a| *a == "authn_login_lock").count(),
+        1
+    );
+    // Five minutes later the right password works and lands on the home page.
+    server.db.clock.advance_ms(5 * 60_000 + 1_000);
+    let ok = sign_in_in_browser(
+        c,
+        &server,
+        &person.email,
+        latchkey_testkit::fixtures::FIXTURE_PASSWORD,
+        None,
+    )
+    .await?;
+    assert_eq!(ok, None);
+    assert_eq!(c.current_url().await?.path(), "/home");
+    let shown = c.find(Locator::Id("home-email")).await?.text().await?;
+    assert_eq!(shown, person.email);
+    let errors = browser.console_errors().await?;
+    assert!(errors.is_empty(), "console errors: {errors:?}");
+    browser.close().await?;
+    server.shutdown().await;
+    Ok(())
+}

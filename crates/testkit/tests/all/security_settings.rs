@@ -99,3 +99,93 @@ async fn security_settings_are_for_the_org_admins_and_changes_need_step_up(
     server.shutdown().await;
     Ok(())
 }
+
+#[tokio::test]
+async fn security_settings_page_saves_within_bounds_and_sends_stale_sign_ins_to_step_up()
+-> anyhow::Result<()> {
+    let server = TestServer::start(TestDb::sqlite()?).await?;
+    let app = &server.app;
+    let org = fixtures::organisation(app, "Org A", 10).await?;
+    let admin = fixtures::admin_of(app, org, "admin-a@example.com").await?;
+    let session = ApiSession::sign_in(
+        &server,
+        &admin.email,
+        FIXTURE_PASSWORD,
+        admin.code(app).as_deref(),
+    )
+    .await?;
+    let cookie = session.cookie.clone().unwrap_or_default();
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+    let url = server.url(&format!("/orgs/{org}/settings/security"));
+    let page = client.get(&url).header("cookie", &cookie).send().await?;
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await?;
+    assert!(html.contains(r#"name="lock_minutes" required maxlength="100" value="5, 15, 60""#));
+    let csrf = session.csrf.clone().unwrap_or_default();
+    let form = |min: &str, csrf: &str| {
+        vec![
+            ("_csrf", csrf.to_owned()),
+            ("password_min_chars", min.to_owned()),
+            ("max_consecutive_failures", "4".to_owned()),
+            ("lock_minutes", "10, 30".to_owned()),
+            ("failure_window_hours", "24".to_owned()),
+            ("hard_lock_after_episodes", "10".to_owned()),
+            ("notify_user_on_lock", "on".to_owned()),
+            ("invitation_ttl_hours", "48".to_owned()),
+        ]
+    };
+    let forged = client
+        .post(&url)
+        .header("cookie", &cookie)
+        .form(&form("12", "forged"))
+        .send()
+        .await?;
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    let bad = client
+        .post(&url)
+        .header("cookie", &cookie)
+        .form(&form("<b>7</b>", &csrf))
+        .send()
+        .await?;
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = bad.text().await?;
+    assert!(html.contains("settings-error") && !html.contains("<b>7</b>"));
+    let saved = client
+        .post(&url)
+        .header("cookie", &cookie)
+        .form(&form("12", &csrf))
+        .send()
+        .await?;
+    assert_eq!(saved.status(), StatusCode::OK);
+    assert!(saved.text().await?.contains("settings-saved"));
+    let (_, api) = session
+        .call(
+            Method::GET,
+            &format!("/api/v1/orgs/{org}/security-settings"),
+            None,
+        )
+        .await?;
+    assert_eq!(
+        api["lockout"]["lock_durations_ms"],
+        json!([600_000, 1_800_000])
+    );
+    assert_eq!(api["invitation_ttl_hours"], 48);
+
+    server.db.clock.advance_ms(11 * MINUTE_MS);
+    let stale = client
+        .post(&url)
+        .header("cookie", &cookie)
+        .form(&form("13", &csrf))
+        .send()
+        .await?;
+    assert_eq!(stale.status(), StatusCode::SEE_OTHER);
+    assert!(
+        stale.headers()["location"]
+            .to_str()?
+            .starts_with("/step-up?next=")
+    );
+    server.shutdown().await;
+    Ok(())
+}
