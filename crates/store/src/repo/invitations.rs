@@ -97,7 +97,10 @@ impl InvitationRepo for Tx {
                 args![org.to_string(), account.to_string()],
             )
             .await?;
-        let Some(sealed) = row.map(|r| r.opt_bytes("invited_name_sealed")).transpose()?.flatten()
+        let Some(sealed) = row
+            .map(|r| r.opt_bytes("invited_name_sealed"))
+            .transpose()?
+            .flatten()
         else {
             return Ok(None);
         };

@@ -447,6 +447,18 @@ async fn people_page_searches_pages_and_acts_only_with_the_form_token(
     .await?;
     assert_eq!(own.status(), StatusCode::CONFLICT);
     assert!(own.text().await?.contains("last active org admin"));
+    // A stale sign-in is sent to re-authenticate, and nothing changes.
+    w.server.db.clock.advance_ms(11 * 60 * 1000);
+    let stale = form(
+        &w,
+        &w.admin_a,
+        &format!("{people}/{}/role", w.member_a_id),
+        &[("role", "org_admin")],
+        true,
+    )
+    .await?;
+    assert_eq!(stale.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&stale), format!("/step-up?next={people}"));
     let actions: Vec<String> = audit(&app, Scope::Tenant(w.org_a))
         .await?
         .into_iter()
@@ -490,18 +502,15 @@ async fn operator_creates_an_organisation_and_its_first_admin_joins_in_chromium(
     let code = totp_code(&secret, totp_step(app.clock.now_ms()), 6).unwrap();
     fill("totp", code).await?;
     c.find(Locator::Id("sign-in-submit")).await?.click().await?;
-    let url = c.current_url().await?;
-    assert!(
-        url.path().ends_with("/operator/orgs"),
-        "{url}: {}",
-        c.source().await?
-    );
-    assert!(c.find(Locator::Id("no-orgs")).await.is_ok());
+    // Sign-in hashes a password: wait for the page it leads to rather than assume it is there.
+    c.wait().for_element(Locator::Id("no-orgs")).await?;
+    assert!(c.current_url().await?.path().ends_with("/operator/orgs"));
 
     fill("name", "Harbour <Lofts>".into()).await?;
     fill("contact_email", "office@harbour.example".into()).await?;
     fill("seat_limit", "5".into()).await?;
     c.find(Locator::Id("create-org")).await?.click().await?;
+    c.wait().for_element(Locator::Id("org-name")).await?;
     assert_eq!(
         c.find(Locator::Id("org-name")).await?.text().await?,
         "Harbour <Lofts>"
@@ -509,7 +518,10 @@ async fn operator_creates_an_organisation_and_its_first_admin_joins_in_chromium(
     assert!(c.find(Locator::Id("notice")).await.is_ok());
     fill("invite-name", "Hana Admin".into()).await?;
     fill("invite-email", "hana@harbour.example".into()).await?;
+    let mut invited = c.current_url().await?;
+    invited.set_query(Some("notice=invited"));
     c.find(Locator::Id("invite-admin")).await?.click().await?;
+    c.wait().for_url(invited).await?;
     assert!(
         c.find(Locator::Id("notice"))
             .await?
@@ -536,6 +548,7 @@ async fn operator_creates_an_organisation_and_its_first_admin_joins_in_chromium(
     let hana_password = "quiet-meadow-compass-42";
     fill("password", "harbour-lofts-2026".into()).await?;
     c.find(Locator::Id("invite-accept")).await?.click().await?;
+    c.wait().for_element(Locator::Id("invite-error")).await?;
     let refused = c.find(Locator::Id("invite-error")).await?.text().await?;
     assert!(
         refused.contains("organisation"),
@@ -543,6 +556,7 @@ async fn operator_creates_an_organisation_and_its_first_admin_joins_in_chromium(
     );
     fill("password", hana_password.into()).await?;
     c.find(Locator::Id("invite-accept")).await?.click().await?;
+    c.wait().for_element(Locator::Id("message")).await?;
     assert!(
         c.find(Locator::Id("message"))
             .await?
@@ -552,10 +566,12 @@ async fn operator_creates_an_organisation_and_its_first_admin_joins_in_chromium(
     );
 
     c.find(Locator::Id("sign-out")).await?.click().await?;
+    c.wait().for_element(Locator::Id("sign-in-submit")).await?;
     c.goto(&server.url("/sign-in")).await?;
     fill("email", "hana@harbour.example".into()).await?;
     fill("password", hana_password.into()).await?;
     c.find(Locator::Id("sign-in-submit")).await?.click().await?;
+    c.wait().for_element(Locator::Id("my-orgs")).await?;
     let orgs = c.find(Locator::Id("my-orgs")).await?.text().await?;
     assert!(orgs.contains("Harbour <Lofts>"), "{orgs}");
     assert!(
