@@ -6,8 +6,9 @@ use fantoccini::Locator;
 use latchkey_domain::identity::totp::{totp_code, totp_step};
 use latchkey_domain::identity::{MembershipStatus, Role};
 use latchkey_domain::{OrgId, Scope};
+use latchkey_server::config::{MailTransportKind, SmtpSecurity};
 use latchkey_store::repo::MembershipRepo;
-use latchkey_testkit::{ApiSession, Browser, TestDb, TestServer};
+use latchkey_testkit::{ApiSession, Browser, SmtpListener, TestDb, TestServer};
 use reqwest::{Response, StatusCode};
 
 use crate::orgs_people::{
@@ -479,14 +480,23 @@ async fn people_page_searches_pages_and_acts_only_with_the_form_token(
 }
 
 /// In Chromium: the operator signs in through the form, creates an organisation, invites its
-/// first admin; the admin opens the e-mailed link, sets a password and signs in.
+/// first admin; the admin opens the link from the e-mail received over SMTP, sets a password and
+/// signs in.
 #[tokio::test]
 async fn operator_creates_an_organisation_and_its_first_admin_joins_in_chromium()
 -> anyhow::Result<()> {
     let Some(browser) = Browser::start().await? else {
         return Ok(());
     };
-    let server = TestServer::start(TestDb::sqlite()?).await?;
+    let smtp = SmtpListener::start().await?;
+    let server = TestServer::start_with(TestDb::sqlite()?, |config| {
+        config.mail.transport = MailTransportKind::Smtp;
+        config.mail.smtp_host = Some(smtp.addr.ip().to_string());
+        config.mail.smtp_port = Some(smtp.addr.port());
+        config.mail.smtp_security = SmtpSecurity::None;
+        config.mail.from = "Latchkey <no-reply@latchkey.example>".into();
+    })
+    .await?;
     let app = server.app.clone();
     let operator = account(&app, "opal@example.com", "Opal Operator", true).await?;
     let secret = enrol_totp(&app, operator).await?;
@@ -530,16 +540,21 @@ async fn operator_creates_an_organisation_and_its_first_admin_joins_in_chromium(
             .contains("invitation")
     );
 
-    let org = app
-        .organisation_summaries()
-        .await?
-        .into_iter()
-        .next()
-        .unwrap()
-        .org
-        .id;
-    let token = invitation_token(&app, org, "hana@harbour.example").await?;
-    c.goto(&server.url(&format!("/invite/{token}"))).await?;
+    app.deliver_due_mail().await?;
+    let received = smtp.received();
+    let mail = received
+        .iter()
+        .find(|m| m.rcpt_to == ["hana@harbour.example"])
+        .ok_or_else(|| anyhow::anyhow!("no invitation e-mail"))?;
+    let body = mail.body();
+    let at = body.find("http").unwrap();
+    let link: String = body[at..]
+        .chars()
+        .take_while(|ch| !ch.is_whitespace())
+        .collect();
+    assert!(link.starts_with(&server.url("/invite/")), "{link}");
+    assert_eq!(link.len(), server.url("/invite/").len() + 43, "{link}");
+    c.goto(&link).await?;
     assert_eq!(
         c.find(Locator::Id("invite-org")).await?.text().await?,
         "Harbour <Lofts>"
