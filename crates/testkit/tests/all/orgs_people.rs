@@ -1703,6 +1703,56 @@ async fn bad_input_is_refused_clearly_and_changes_nothing(db: TestDb) -> anyhow:
     )
     .await?;
 
+    // Contract and role changes: wrong types, out-of-range values, unknown fields and roles.
+    let org_path = format!("/api/v1/orgs/{}", w.org_a);
+    let version_before = ok(&w.operator, Method::GET, &org_path, None).await?["version"].clone();
+    for body in [
+        json!({ "seat_limit": "ten" }),
+        json!({ "seat_limit": 1_000_001 }),
+        json!({ "seat_limit": -1 }),
+        json!({ "contact_email": "no at sign" }),
+        json!({ "contact_email": "a@a.example", "status": "terminated" }),
+    ] {
+        let (status, problem) = w
+            .operator
+            .call(Method::PATCH, &org_path, Some(body.clone()))
+            .await?;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{body}: {problem}"
+        );
+    }
+    assert_eq!(
+        ok(&w.operator, Method::GET, &org_path, None).await?["version"],
+        version_before
+    );
+    let role = format!("/api/v1/orgs/{}/members/{}/role", w.org_a, w.member_a_id);
+    for body in [
+        json!({ "role": "operator" }),
+        json!({ "role": "ORG_ADMIN" }),
+        json!({ "role": null }),
+        json!({}),
+    ] {
+        let (status, problem) = w
+            .admin_a
+            .call(Method::PUT, &role, Some(body.clone()))
+            .await?;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{body}: {problem}"
+        );
+    }
+    let mia = ok(
+        &w.admin_a,
+        Method::GET,
+        &format!("/api/v1/orgs/{}/members/{}", w.org_a, w.member_a_id),
+        None,
+    )
+    .await?;
+    assert_eq!(mia["role"], "member");
+
     // Ids that are not ids are unknown ids.
     for bad in ["not-a-uuid", "'%20OR%201=1--", "%3Cscript%3E"] {
         let (status, _) = w
