@@ -7,6 +7,7 @@ use std::sync::{Arc, OnceLock};
 use latchkey_domain::{Clock, DomainError, ErrorCode};
 use latchkey_store::{Store, StoreError};
 
+use crate::identity::throttle::LoginThrottle;
 use crate::identity::{HashParams, PasswordHasher};
 use crate::mail::Mailer;
 
@@ -24,6 +25,8 @@ pub struct App {
     /// The console's origin for links in e-mails (`http.public_url`, else the listen address);
     /// set once when the server starts.
     pub public_url: OnceLock<String>,
+    /// The per-IP throttle on failed sign-ins (research §2.2 L0), shared by every entry point.
+    pub throttle: Arc<LoginThrottle>,
 }
 
 impl App {
@@ -40,6 +43,7 @@ impl App {
                 std::thread::available_parallelism().map_or(2, |n| n.get().min(16)),
             )),
             public_url: OnceLock::new(),
+            throttle: Arc::new(LoginThrottle::default()),
         }
     }
 

@@ -16,7 +16,7 @@ mod sql;
 pub use db::{Backend, OpenMode, Opened, Store, StoreUrl, Tx, VerifyReport};
 pub use error::{Result, StoreError};
 pub use keyring::{KeyError, MasterKey};
-pub use migrate::latest_version;
+pub use migrate::{known_versions, latest_version};
 
 /// Every table the schema must have (checked by `latchkey db verify`).
 pub const TABLES: &[&str] = &[
@@ -36,4 +36,7 @@ pub const TABLES: &[&str] = &[
     "account_links",
     "api_tokens",
     "trusted_devices",
+    "mfa_enrolments",
+    "recovery_codes",
+    "account_notices",
 ];

@@ -47,7 +47,18 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("migrations/sqlite/0005_orgs_invited_name.sql"),
         postgres: include_str!("migrations/postgres/0005_orgs_invited_name.sql"),
     },
+    Migration {
+        version: 6,
+        name: "account",
+        sqlite: include_str!("migrations/sqlite/0006_account.sql"),
+        postgres: include_str!("migrations/postgres/0006_account.sql"),
+    },
 ];
+
+/// Every schema version this binary knows, oldest first (numbers may skip: branches reserve theirs).
+pub fn known_versions() -> Vec<i64> {
+    MIGRATIONS.iter().map(|m| m.version).collect()
+}
 
 /// The newest schema version this binary knows.
 pub fn latest_version() -> i64 {

@@ -7,6 +7,7 @@ mod orgs;
 mod settings;
 pub mod shell;
 mod sign_in;
+mod step_up;
 
 use askama::Template;
 use axum::Router;
@@ -148,6 +149,7 @@ pub(crate) fn routes() -> Router<WebState> {
         .route("/assets/{name}", get(asset))
         .merge(sign_in::routes())
         .merge(settings::routes())
+        .merge(step_up::routes())
         .merge(orgs::routes())
         .merge(account::routes())
 }

@@ -6,7 +6,7 @@
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Form, Router};
@@ -17,7 +17,8 @@ use crate::console::shell::{Chrome, ConsoleCaller, Visitor, message, render, saf
 use crate::identity::bootstrap::OperatorSetup;
 use crate::identity::{LoginError, LoginRequest};
 use crate::web::WebState;
-use crate::web::session::{clear_session_cookie, same_origin, session_cookie};
+use crate::web::account::{device_cookie, device_cookie_name};
+use crate::web::session::{clear_session_cookie, cookie, same_origin, session_cookie};
 
 #[derive(Template)]
 #[template(path = "sign_in.html")]
@@ -84,6 +85,7 @@ async fn sign_in(
             totp: (!totp.is_empty()).then_some(totp),
             source_ip: visitor.origin.source_ip.clone(),
             request_id: visitor.origin.request_id.clone(),
+            device_token: cookie(&headers, device_cookie_name(state.tls)),
         })
         .await;
     let next = safe_next(Some(&form.next));
@@ -110,11 +112,23 @@ async fn sign_in(
                 header::SET_COOKIE,
                 session_cookie(&success.session_token, state.tls),
             );
+            if let Some(device) = &success.device_token {
+                response
+                    .headers_mut()
+                    .append(header::SET_COOKIE, device_cookie(device, state.tls));
+            }
             response
         }
         // 200, not 401: a 401 must carry a WWW-Authenticate challenge, which a form has not, and
         // browsers report it as a failed resource load. The page says what happened.
         Err(LoginError::InvalidCredentials) => failed_page(StatusCode::OK, false),
+        Err(LoginError::Throttled { retry_after_secs }) => {
+            let mut response = failed_page(StatusCode::TOO_MANY_REQUESTS, true);
+            if let Ok(value) = HeaderValue::from_str(&retry_after_secs.to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, value);
+            }
+            response
+        }
         Err(LoginError::Service(e)) if e.code() == ErrorCode::RateLimited => {
             failed_page(StatusCode::TOO_MANY_REQUESTS, true)
         }
@@ -314,6 +328,7 @@ async fn setup(
             totp: None,
             source_ip: visitor.origin.source_ip.clone(),
             request_id: visitor.origin.request_id.clone(),
+            device_token: None,
         })
         .await;
     match login {

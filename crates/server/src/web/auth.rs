@@ -11,9 +11,10 @@ use utoipa::ToSchema;
 use crate::identity::bootstrap::OperatorSetup;
 use crate::identity::{LoginError, LoginRequest};
 use crate::web::WebState;
+use crate::web::account::{device_cookie, device_cookie_name, throttled_response};
 use crate::web::problem::{ApiError, Problem};
 use crate::web::session::{
-    ApiCaller, Origin, clear_session_cookie, csrf_token, same_origin, session_cookie,
+    ApiCaller, Origin, clear_session_cookie, cookie, csrf_token, same_origin, session_cookie,
 };
 
 /// Completes operator setup with the one-time token printed by `serve` or
@@ -134,11 +135,15 @@ pub(crate) async fn login(
             totp: body.totp.as_deref(),
             source_ip: origin.source_ip.clone(),
             request_id: origin.request_id.clone(),
+            device_token: cookie(&headers, device_cookie_name(state.tls)),
         })
         .await;
     let success = match result {
         Ok(success) => success,
         Err(LoginError::InvalidCredentials) => return Err(invalid_credentials()),
+        Err(LoginError::Throttled { retry_after_secs }) => {
+            return Ok(throttled_response(retry_after_secs));
+        }
         Err(LoginError::Service(e)) => return Err(e.into()),
     };
     let mfa_enrolled = state
@@ -156,6 +161,11 @@ pub(crate) async fn login(
         header::SET_COOKIE,
         session_cookie(&success.session_token, state.tls),
     );
+    if let Some(device) = &success.device_token {
+        response
+            .headers_mut()
+            .append(header::SET_COOKIE, device_cookie(device, state.tls));
+    }
     Ok(response)
 }
 

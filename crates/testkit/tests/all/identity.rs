@@ -45,6 +45,7 @@ fn attempt<'a>(email: &'a str, password: &'a str) -> LoginRequest<'a> {
         totp: None,
         source_ip: Some("192.0.2.7".into()),
         request_id: None,
+        device_token: None,
     }
 }
 

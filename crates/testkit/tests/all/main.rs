@@ -26,6 +26,8 @@ macro_rules! on_both_backends {
     )* };
 }
 
+mod account_console;
+mod account_security;
 mod audit_tamper;
 mod browser;
 mod conformance;

@@ -1166,6 +1166,7 @@ async fn lock(app: &Arc<App>, email: &str) {
                 totp: None,
                 source_ip: Some("192.0.2.9".into()),
                 request_id: None,
+                device_token: None,
             })
             .await;
         assert!(matches!(result, Err(LoginError::InvalidCredentials)));
