@@ -35,6 +35,7 @@ use serde_json::json;
 
 use crate::app::{App, ServiceError};
 use crate::identity::tokens::{looks_like_token, new_token};
+use crate::tenancy::security_settings::effective_settings;
 
 /// Idle timeout of a member's session (security.md: 30 min).
 pub const IDLE_TIMEOUT_MS: i64 = 30 * 60 * 1000;
@@ -321,7 +322,6 @@ impl App {
         request: &LoginRequest<'_>,
         factor: SecondFactor,
     ) -> Result<Authenticated, LoginError> {
-        let policy = LockoutPolicy::password_default();
         // Over-long or malformed passwords are refused before any hashing (security.md).
         let Ok(password) = normalise_password(request.password) else {
             self.hasher.verify("", None).await;
@@ -345,6 +345,12 @@ impl App {
             self.hasher.verify(&password, None).await;
             return Err(LoginError::InvalidCredentials);
         };
+        // The strictest lockout policy of the organisations the account belongs to (defaults
+        // for none); decided once, so both steps of this attempt count by the same rules.
+        let policy = effective_settings(&mut tx, account.id)
+            .await?
+            .lockout_policy()
+            .clone();
         let mut device = match &device_digest {
             Some(digest) => tx.device_of(account.id, digest).await?,
             None => None,

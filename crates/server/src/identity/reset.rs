@@ -26,6 +26,7 @@ use crate::identity::login::{
 use crate::identity::principal::{Credential, Principal};
 use crate::identity::tokens::{looks_like_token, new_token};
 use crate::tenancy::organisations::audit_event;
+use crate::tenancy::security_settings::effective_settings;
 
 /// The purpose under which reset links are digested and stored.
 pub const RESET_PURPOSE: &str = "reset";
@@ -46,16 +47,18 @@ pub struct PasswordReset<'a> {
     pub totp: Option<&'a str>,
 }
 
-/// The policy for an account's new password: org-admin strength for operators and admins.
+/// The policy for an account's new password: the strictest minimum of its organisations, and
+/// org-admin strength (never below 12) for operators and admins.
 pub(crate) async fn policy_for(
     tx: &mut Tx,
     account: &AccountRecord,
 ) -> Result<PasswordPolicy, ServiceError> {
+    let policy = effective_settings(tx, account.id).await?.password_policy();
     Ok(
         if account.is_operator || admin_anywhere(tx, account.id).await? {
-            PasswordPolicy::STANDARD.for_org_admin()
+            policy.for_org_admin()
         } else {
-            PasswordPolicy::STANDARD
+            policy
         },
     )
 }

@@ -35,6 +35,7 @@ mod console_sign_in;
 mod encryption_at_rest;
 mod http;
 mod identity;
+mod journey;
 mod mail;
 mod orgs_console;
 mod orgs_people;

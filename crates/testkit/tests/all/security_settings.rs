@@ -89,6 +89,45 @@ async fn security_settings_are_for_the_org_admins_and_changes_need_step_up(
                 && e.details.contains(r#""password_min_chars":10"#))
     );
 
+    // The new settings apply: members of A get five tries and need ten characters; members of
+    // B (defaults) are locked after three.
+    let member_b = fixtures::member_of(app, b, "member-b@example.com").await?;
+    let anonymous = ApiSession::anonymous(&server);
+    let attempt = |email: &str, password: &str| {
+        let body = json!({ "email": email, "password": password });
+        let anonymous = anonymous.clone();
+        async move {
+            anonymous
+                .call(Method::POST, "/api/v1/auth/login", Some(body))
+                .await
+                .map(|(status, _)| status)
+        }
+    };
+    for _ in 0..4 {
+        assert_eq!(attempt(&member_a.email, "wrong-password").await?, 401);
+    }
+    assert_eq!(attempt(&member_a.email, FIXTURE_PASSWORD).await?, 200);
+    for _ in 0..3 {
+        assert_eq!(attempt(&member_b.email, "wrong-password").await?, 401);
+    }
+    assert_eq!(
+        attempt(&member_b.email, FIXTURE_PASSWORD).await?,
+        401,
+        "locked after three"
+    );
+    let (status, problem) = member_api
+        .call(
+            Method::POST,
+            "/api/v1/account/password",
+            Some(json!({ "current_password": FIXTURE_PASSWORD, "new_password": "quartz-9x" })),
+        )
+        .await?;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert!(
+        problem["detail"].as_str().unwrap_or("").contains("10"),
+        "{problem}"
+    );
+
     // Eleven minutes after signing in, a change needs a fresh sign-in (step-up).
     server.db.clock.advance_ms(11 * MINUTE_MS);
     let (status, problem) = admin_a_api.call(Method::PUT, &path, Some(body)).await?;
