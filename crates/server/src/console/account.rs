@@ -539,7 +539,8 @@ async fn remove_mfa(
             return mfa_page_response(
                 &state,
                 &caller,
-                StatusCode::UNAUTHORIZED,
+                // 200 like the sign-in form: a 401 needs a WWW-Authenticate challenge a form has not.
+                StatusCode::OK,
                 Vec::new(),
                 Some(text),
             )

@@ -15,8 +15,8 @@ use latchkey_domain::tenancy::Organisation;
 use latchkey_domain::{AccountId, DomainError, ErrorCode, OrgId, Scope};
 use latchkey_store::Tx;
 use latchkey_store::repo::{
-    AccountRecord, AccountRepo, AccountStatus, ApiTokenRepo, AuditRepo, InvitationRepo, Membership,
-    MembershipRepo, OrganisationRepo, SessionRepo,
+    AccountRecord, AccountRepo, AccountStatus, ApiTokenRepo, AuditRepo, DeviceRepo, InvitationRepo,
+    Membership, MembershipRepo, OrganisationRepo, SessionRepo,
 };
 use serde_json::json;
 
@@ -532,6 +532,8 @@ impl App {
         record.password_lockout.unlock();
         record.mfa_lockout.unlock();
         record.version = tx.update_account(&record).await?;
+        // The device lanes too: an unlock reopens every lane of the account (research §2.4).
+        tx.unlock_devices_of(account).await?;
         tx.append_audit(
             Scope::Tenant(org),
             audit_event(

@@ -354,10 +354,13 @@ async fn mfa_pages_enrol_show_recovery_codes_once_and_sign_in_asks_for_the_code(
     assert!(html.contains("2 段階認証は有効です"), "Japanese");
 
     // The sign-in form's challenge: the code is needed now.
+    let refused = form_sign_in(&client, &server, PASSWORD, "").await?;
     assert_eq!(
-        form_sign_in(&client, &server, PASSWORD, "").await?.status(),
-        StatusCode::UNAUTHORIZED
+        refused.status(),
+        StatusCode::OK,
+        "the form page again, not a redirect"
     );
+    assert!(refused.text().await?.contains("sign-in-error"));
     server.db.clock.advance_ms(30_000);
     let code = totp_code(&secret, totp_step(server.db.clock.now_ms()), 6).expect("code");
     assert_eq!(
@@ -380,7 +383,8 @@ async fn mfa_pages_enrol_show_recovery_codes_once_and_sign_in_asks_for_the_code(
         ],
     )
     .await?;
-    assert_eq!(bad.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(bad.status(), StatusCode::OK);
+    assert!(bad.text().await?.contains("mfa-error"));
     server.db.clock.advance_ms(30_000);
     let code = totp_code(&secret, totp_step(server.db.clock.now_ms()), 6).expect("code");
     let removed = post_form(

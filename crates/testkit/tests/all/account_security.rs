@@ -1439,3 +1439,128 @@ async fn reset_holds_org_admins_to_twelve_characters() -> anyhow::Result<()> {
     server.shutdown().await;
     Ok(())
 }
+
+/// An org admin's unlock reopens every lane of the account, the device lanes included.
+#[tokio::test]
+async fn admin_unlock_also_clears_locked_device_lanes() -> anyhow::Result<()> {
+    let db = TestDb::sqlite()?;
+    let (app, alice) = service_app(&db).await?;
+    let bob = app
+        .create_account(
+            &Actor::operator_cli(),
+            NewAccount {
+                email: "bob@example.com",
+                name: "Bob Baker",
+                password: "a-long-admin-passphrase",
+                is_operator: false,
+            },
+        )
+        .await?;
+    let org = org_with_member(&app, alice, Role::Member).await?;
+    {
+        let mut tx = app.store.write().await?;
+        tx.insert_membership(&Membership {
+            org_id: org,
+            account_id: bob,
+            role: Role::OrgAdmin,
+            status: MembershipStatus::Active,
+            created_at_ms: db.clock.now_ms(),
+            version: 1,
+        })
+        .await?;
+        let mut record = tx.account(bob).await?.expect("bob");
+        record.totp_secret = Some(b"bob-secret-0123456789".to_vec());
+        tx.update_account(&record).await?;
+        tx.commit().await?;
+    }
+    let device = app
+        .login(attempt(PASSWORD))
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .device_token
+        .expect("a device token");
+    let on_device = |password: &'static str| LoginRequest {
+        device_token: Some(&device),
+        ..attempt(password)
+    };
+    for _ in 0..3 {
+        assert_eq!(
+            login(&app, on_device("wrong-password-1")).await,
+            Err("invalid")
+        );
+    }
+    assert_eq!(
+        login(&app, on_device(PASSWORD)).await,
+        Err("invalid"),
+        "device locked"
+    );
+
+    let code = totp_code(b"bob-secret-0123456789", totp_step(db.clock.now_ms()), 6).expect("code");
+    let session = app
+        .login(LoginRequest {
+            email: "bob@example.com",
+            password: "a-long-admin-passphrase",
+            totp: Some(&code),
+            ..LoginRequest::default()
+        })
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let principal = app
+        .principal_from_session(&session.session_token)
+        .await?
+        .expect("bob");
+    app.unlock_person(&principal, &Actor::operator_cli(), org, alice)
+        .await?;
+    assert_eq!(
+        login(&app, on_device(PASSWORD)).await,
+        Ok(()),
+        "device lane reopened"
+    );
+    Ok(())
+}
+
+/// The current password of a password change is checked by the login code path: wrong ones
+/// count towards the same lock (one counter for every entry point, research §2.2 I2).
+#[tokio::test]
+async fn wrong_current_passwords_on_change_count_towards_the_lock() -> anyhow::Result<()> {
+    let (server, id) = server(TestDb::sqlite()?).await?;
+    let alice = ApiSession::sign_in(&server, EMAIL, PASSWORD, None).await?;
+    for _ in 0..3 {
+        let (status, problem) = alice
+            .call(
+                Method::POST,
+                "/api/v1/account/password",
+                Some(json!({ "current_password": "wrong-password-1", "new_password": "another-good-passphrase" })),
+            )
+            .await?;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(problem["errors"][0]["field"], "current_password");
+    }
+    assert!(lockout_of(&server.app, id).await?.locked_until_ms.is_some());
+    let (status, _) = alice
+        .call(
+            Method::POST,
+            "/api/v1/account/password",
+            Some(
+                json!({ "current_password": PASSWORD, "new_password": "another-good-passphrase" }),
+            ),
+        )
+        .await?;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "locked: even the right one is refused"
+    );
+    assert!(
+        ApiSession::sign_in(&server, EMAIL, PASSWORD, None)
+            .await
+            .is_err()
+    );
+    assert_eq!(
+        alice.get("/api/v1/me").await?.status(),
+        200,
+        "T11: the session survives"
+    );
+    server.shutdown().await;
+    Ok(())
+}
