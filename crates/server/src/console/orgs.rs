@@ -750,6 +750,12 @@ async fn act_on_person(
     };
     match outcome {
         Ok(notice) => Redirect::to(&format!("/orgs/{org}/people?notice={notice}")).into_response(),
+        // A stale sign-in re-authenticates on the step-up page, then comes back to the list
+        // (the same path as the security settings page).
+        Err(e) if e.code() == ErrorCode::StepUpRequired => {
+            let back = url_encode(&format!("/orgs/{org}/people"));
+            Redirect::to(&format!("/step-up?next={back}")).into_response()
+        }
         Err(e) if explainable(&e) => {
             render_people(
                 state,

@@ -155,39 +155,40 @@ async fn authorise_inviter(
     role: Role,
     resend: bool,
 ) -> Result<(), ServiceError> {
-    match principal.require_member(tx, org, Need::ADMIN_WRITE).await {
-        Ok(_) => Ok(()),
-        Err(refused) if principal.is_operator => {
-            principal.require_operator()?;
-            if tx.organisation(org).await?.is_none() {
-                return Err(DomainError::not_found("organisation").into());
-            }
-            let (active, invited) = admins_present(tx, org).await?;
-            // A re-send of the pending first-admin invitation is still the operator's to make.
-            let blocked = if resend {
-                active > 0
-            } else {
-                active + invited > 0
-            };
-            if blocked {
-                return Err(DomainError::new(
-                    ErrorCode::Forbidden,
-                    "the organisation already has an org admin; invitations are now made by its org admins",
-                )
-                .into());
-            }
-            if role != Role::OrgAdmin {
-                return Err(DomainError::new(
-                    ErrorCode::Forbidden,
-                    "the operator invites only an organisation's first org admin; its org admins invite everyone else",
-                )
-                .into());
-            }
-            drop(refused);
-            Ok(())
-        }
-        Err(refused) => Err(refused),
+    let refused = match principal.require_member(tx, org, Need::ADMIN_WRITE).await {
+        Ok(_) => return Ok(()),
+        Err(refused) => refused,
+    };
+    // A store failure is a failure, not a reason to try the operator's path.
+    if !principal.is_operator || matches!(refused, ServiceError::Store(_)) {
+        return Err(refused);
     }
+    principal.require_operator()?;
+    if tx.organisation(org).await?.is_none() {
+        return Err(DomainError::not_found("organisation").into());
+    }
+    let (active, invited) = admins_present(tx, org).await?;
+    // A re-send of the pending first-admin invitation is still the operator's to make.
+    let blocked = if resend {
+        active > 0
+    } else {
+        active + invited > 0
+    };
+    if blocked {
+        return Err(DomainError::new(
+            ErrorCode::Forbidden,
+            "the organisation already has an org admin; invitations are now made by its org admins",
+        )
+        .into());
+    }
+    if role != Role::OrgAdmin {
+        return Err(DomainError::new(
+            ErrorCode::Forbidden,
+            "the operator invites only an organisation's first org admin; its org admins invite everyone else",
+        )
+        .into());
+    }
+    Ok(())
 }
 
 async fn active_organisation(tx: &mut Tx, org: OrgId) -> Result<Organisation, ServiceError> {
@@ -372,11 +373,12 @@ impl App {
     ) -> Result<SentInvitation, ServiceError> {
         let now_ms = self.clock.now_ms();
         let mut tx = self.store.write().await?;
-        // Authorise against the role of the pending invitation (operators: first admin only).
-        let role = match tx.membership(org_id, account_id).await {
-            Ok(Some(m)) => m.role,
-            _ => Role::Member,
-        };
+        // Authorised against the role of the pending invitation (operators: first admin only);
+        // nothing of it is told to a caller who fails that check.
+        let role = tx
+            .membership(org_id, account_id)
+            .await?
+            .map_or(Role::Member, |m| m.role);
         authorise_inviter(&mut tx, principal, org_id, role, true).await?;
         let org = active_organisation(&mut tx, org_id).await?;
         let membership = tx

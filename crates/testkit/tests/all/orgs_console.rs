@@ -6,8 +6,9 @@ use fantoccini::Locator;
 use latchkey_domain::identity::totp::{totp_code, totp_step};
 use latchkey_domain::identity::{MembershipStatus, Role};
 use latchkey_domain::{OrgId, Scope};
+use latchkey_server::config::{MailTransportKind, SmtpSecurity};
 use latchkey_store::repo::MembershipRepo;
-use latchkey_testkit::{ApiSession, Browser, TestDb, TestServer};
+use latchkey_testkit::{ApiSession, Browser, SmtpListener, TestDb, TestServer};
 use reqwest::{Response, StatusCode};
 
 use crate::orgs_people::{
@@ -447,6 +448,18 @@ async fn people_page_searches_pages_and_acts_only_with_the_form_token(
     .await?;
     assert_eq!(own.status(), StatusCode::CONFLICT);
     assert!(own.text().await?.contains("last active org admin"));
+    // A stale sign-in is sent to re-authenticate, and nothing changes.
+    w.server.db.clock.advance_ms(11 * 60 * 1000);
+    let stale = form(
+        &w,
+        &w.admin_a,
+        &format!("{people}/{}/role", w.member_a_id),
+        &[("role", "org_admin")],
+        true,
+    )
+    .await?;
+    assert_eq!(stale.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&stale), format!("/step-up?next={people}"));
     let actions: Vec<String> = audit(&app, Scope::Tenant(w.org_a))
         .await?
         .into_iter()
@@ -467,14 +480,23 @@ async fn people_page_searches_pages_and_acts_only_with_the_form_token(
 }
 
 /// In Chromium: the operator signs in through the form, creates an organisation, invites its
-/// first admin; the admin opens the e-mailed link, sets a password and signs in.
+/// first admin; the admin opens the link from the e-mail received over SMTP, sets a password and
+/// signs in.
 #[tokio::test]
 async fn operator_creates_an_organisation_and_its_first_admin_joins_in_chromium()
 -> anyhow::Result<()> {
     let Some(browser) = Browser::start().await? else {
         return Ok(());
     };
-    let server = TestServer::start(TestDb::sqlite()?).await?;
+    let smtp = SmtpListener::start().await?;
+    let server = TestServer::start_with(TestDb::sqlite()?, |config| {
+        config.mail.transport = MailTransportKind::Smtp;
+        config.mail.smtp_host = Some(smtp.addr.ip().to_string());
+        config.mail.smtp_port = Some(smtp.addr.port());
+        config.mail.smtp_security = SmtpSecurity::None;
+        config.mail.from = "Latchkey <no-reply@latchkey.example>".into();
+    })
+    .await?;
     let app = server.app.clone();
     let operator = account(&app, "opal@example.com", "Opal Operator", true).await?;
     let secret = enrol_totp(&app, operator).await?;
@@ -490,18 +512,15 @@ async fn operator_creates_an_organisation_and_its_first_admin_joins_in_chromium(
     let code = totp_code(&secret, totp_step(app.clock.now_ms()), 6).unwrap();
     fill("totp", code).await?;
     c.find(Locator::Id("sign-in-submit")).await?.click().await?;
-    let url = c.current_url().await?;
-    assert!(
-        url.path().ends_with("/operator/orgs"),
-        "{url}: {}",
-        c.source().await?
-    );
-    assert!(c.find(Locator::Id("no-orgs")).await.is_ok());
+    // Sign-in hashes a password: wait for the page it leads to rather than assume it is there.
+    c.wait().for_element(Locator::Id("no-orgs")).await?;
+    assert!(c.current_url().await?.path().ends_with("/operator/orgs"));
 
     fill("name", "Harbour <Lofts>".into()).await?;
     fill("contact_email", "office@harbour.example".into()).await?;
     fill("seat_limit", "5".into()).await?;
     c.find(Locator::Id("create-org")).await?.click().await?;
+    c.wait().for_element(Locator::Id("org-name")).await?;
     assert_eq!(
         c.find(Locator::Id("org-name")).await?.text().await?,
         "Harbour <Lofts>"
@@ -509,7 +528,10 @@ async fn operator_creates_an_organisation_and_its_first_admin_joins_in_chromium(
     assert!(c.find(Locator::Id("notice")).await.is_ok());
     fill("invite-name", "Hana Admin".into()).await?;
     fill("invite-email", "hana@harbour.example".into()).await?;
+    let mut invited = c.current_url().await?;
+    invited.set_query(Some("notice=invited"));
     c.find(Locator::Id("invite-admin")).await?.click().await?;
+    c.wait().for_url(invited).await?;
     assert!(
         c.find(Locator::Id("notice"))
             .await?
@@ -518,16 +540,21 @@ async fn operator_creates_an_organisation_and_its_first_admin_joins_in_chromium(
             .contains("invitation")
     );
 
-    let org = app
-        .organisation_summaries()
-        .await?
-        .into_iter()
-        .next()
-        .unwrap()
-        .org
-        .id;
-    let token = invitation_token(&app, org, "hana@harbour.example").await?;
-    c.goto(&server.url(&format!("/invite/{token}"))).await?;
+    app.deliver_due_mail().await?;
+    let received = smtp.received();
+    let mail = received
+        .iter()
+        .find(|m| m.rcpt_to == ["hana@harbour.example"])
+        .ok_or_else(|| anyhow::anyhow!("no invitation e-mail"))?;
+    let body = mail.body();
+    let at = body.find("http").unwrap();
+    let link: String = body[at..]
+        .chars()
+        .take_while(|ch| !ch.is_whitespace())
+        .collect();
+    assert!(link.starts_with(&server.url("/invite/")), "{link}");
+    assert_eq!(link.len(), server.url("/invite/").len() + 43, "{link}");
+    c.goto(&link).await?;
     assert_eq!(
         c.find(Locator::Id("invite-org")).await?.text().await?,
         "Harbour <Lofts>"
@@ -536,6 +563,7 @@ async fn operator_creates_an_organisation_and_its_first_admin_joins_in_chromium(
     let hana_password = "quiet-meadow-compass-42";
     fill("password", "harbour-lofts-2026".into()).await?;
     c.find(Locator::Id("invite-accept")).await?.click().await?;
+    c.wait().for_element(Locator::Id("invite-error")).await?;
     let refused = c.find(Locator::Id("invite-error")).await?.text().await?;
     assert!(
         refused.contains("organisation"),
@@ -543,6 +571,7 @@ async fn operator_creates_an_organisation_and_its_first_admin_joins_in_chromium(
     );
     fill("password", hana_password.into()).await?;
     c.find(Locator::Id("invite-accept")).await?.click().await?;
+    c.wait().for_element(Locator::Id("message")).await?;
     assert!(
         c.find(Locator::Id("message"))
             .await?
@@ -552,10 +581,12 @@ async fn operator_creates_an_organisation_and_its_first_admin_joins_in_chromium(
     );
 
     c.find(Locator::Id("sign-out")).await?.click().await?;
+    c.wait().for_element(Locator::Id("sign-in-submit")).await?;
     c.goto(&server.url("/sign-in")).await?;
     fill("email", "hana@harbour.example".into()).await?;
     fill("password", hana_password.into()).await?;
     c.find(Locator::Id("sign-in-submit")).await?.click().await?;
+    c.wait().for_element(Locator::Id("my-orgs")).await?;
     let orgs = c.find(Locator::Id("my-orgs")).await?.text().await?;
     assert!(orgs.contains("Harbour <Lofts>"), "{orgs}");
     assert!(

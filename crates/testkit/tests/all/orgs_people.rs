@@ -36,6 +36,7 @@ on_both_backends!(
     disable_delete_and_role_removal_cut_access_at_once,
     last_active_org_admin_cannot_remove_themselves,
     org_admin_unlocks_a_locked_member_t14,
+    api_tokens_act_only_in_their_organisation_and_scope,
     authorization_matrix_for_every_orgs_and_people_endpoint,
     bad_input_is_refused_clearly_and_changes_nothing,
 );
@@ -963,7 +964,12 @@ async fn members_are_searched_case_insensitively_and_paged(db: TestDb) -> anyhow
     Ok(())
 }
 
-async fn api_token(app: &Arc<App>, org: OrgId, account: AccountId) -> anyhow::Result<String> {
+async fn api_token(
+    app: &Arc<App>,
+    org: OrgId,
+    account: AccountId,
+    scope: ApiScope,
+) -> anyhow::Result<String> {
     let secret = new_token();
     let digest = app
         .store
@@ -977,7 +983,7 @@ async fn api_token(app: &Arc<App>, org: OrgId, account: AccountId) -> anyhow::Re
             id: uuid::Uuid::now_v7().to_string(),
             account_id: account,
             name: "sync".into(),
-            scope: ApiScope::Write,
+            scope,
             created_at_ms: now,
             expires_at_ms: now + 24 * 60 * MINUTE_MS,
             revoked_at_ms: None,
@@ -994,8 +1000,10 @@ async fn disable_delete_and_role_removal_cut_access_at_once(db: TestDb) -> anyho
     let w = world(db).await?;
     let app = w.server.app.clone();
     let member = |id: AccountId| format!("/api/v1/orgs/{}/members/{id}", w.org_a);
-    let mia_token =
-        ApiSession::with_token(&w.server, &api_token(&app, w.org_a, w.member_a_id).await?);
+    let mia_token = ApiSession::with_token(
+        &w.server,
+        &api_token(&app, w.org_a, w.member_a_id, ApiScope::Write).await?,
+    );
     assert_eq!(mia_token.get("/api/v1/me").await?.status(), 200);
 
     let disabled = ok(
@@ -1457,7 +1465,10 @@ async fn authorization_matrix_for_every_orgs_and_people_endpoint(db: TestDb) -> 
         }
     }
     // An API token never acts as the operator, nor does an operator without MFA.
-    let token = ApiSession::with_token(&w.server, &api_token(&app, w.org_a, w.admin_a_id).await?);
+    let token = ApiSession::with_token(
+        &w.server,
+        &api_token(&app, w.org_a, w.admin_a_id, ApiScope::Write).await?,
+    );
     assert_eq!(token.call(Method::GET, "/api/v1/orgs", None).await?.0, F);
     let (status, _) = token
         .call(
@@ -1693,6 +1704,56 @@ async fn bad_input_is_refused_clearly_and_changes_nothing(db: TestDb) -> anyhow:
     )
     .await?;
 
+    // Contract and role changes: wrong types, out-of-range values, unknown fields and roles.
+    let org_path = format!("/api/v1/orgs/{}", w.org_a);
+    let version_before = ok(&w.operator, Method::GET, &org_path, None).await?["version"].clone();
+    for body in [
+        json!({ "seat_limit": "ten" }),
+        json!({ "seat_limit": 1_000_001 }),
+        json!({ "seat_limit": -1 }),
+        json!({ "contact_email": "no at sign" }),
+        json!({ "contact_email": "a@a.example", "status": "terminated" }),
+    ] {
+        let (status, problem) = w
+            .operator
+            .call(Method::PATCH, &org_path, Some(body.clone()))
+            .await?;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{body}: {problem}"
+        );
+    }
+    assert_eq!(
+        ok(&w.operator, Method::GET, &org_path, None).await?["version"],
+        version_before
+    );
+    let role = format!("/api/v1/orgs/{}/members/{}/role", w.org_a, w.member_a_id);
+    for body in [
+        json!({ "role": "operator" }),
+        json!({ "role": "ORG_ADMIN" }),
+        json!({ "role": null }),
+        json!({}),
+    ] {
+        let (status, problem) = w
+            .admin_a
+            .call(Method::PUT, &role, Some(body.clone()))
+            .await?;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{body}: {problem}"
+        );
+    }
+    let mia = ok(
+        &w.admin_a,
+        Method::GET,
+        &format!("/api/v1/orgs/{}/members/{}", w.org_a, w.member_a_id),
+        None,
+    )
+    .await?;
+    assert_eq!(mia["role"], "member");
+
     // Ids that are not ids are unknown ids.
     for bad in ["not-a-uuid", "'%20OR%201=1--", "%3Cscript%3E"] {
         let (status, _) = w
@@ -1710,6 +1771,105 @@ async fn bad_input_is_refused_clearly_and_changes_nothing(db: TestDb) -> anyhow:
             .await?;
         assert_eq!(status, StatusCode::NOT_FOUND, "{bad}");
     }
+    w.server.shutdown().await;
+    Ok(())
+}
+
+/// Integrations use the same endpoints with `Authorization: Bearer`: a token acts only in its
+/// organisation, a read token only reads, and nothing needing step-up works with a token.
+async fn api_tokens_act_only_in_their_organisation_and_scope(db: TestDb) -> anyhow::Result<()> {
+    let w = world(db).await?;
+    let app = w.server.app.clone();
+    let read = ApiSession::with_token(
+        &w.server,
+        &api_token(&app, w.org_a, w.admin_a_id, ApiScope::Read).await?,
+    );
+    let write = ApiSession::with_token(
+        &w.server,
+        &api_token(&app, w.org_a, w.admin_a_id, ApiScope::Write).await?,
+    );
+    let members = format!("/api/v1/orgs/{}/members", w.org_a);
+    let mia = format!("{members}/{}", w.member_a_id);
+    assert_eq!(
+        read.call(Method::GET, &members, None).await?.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        read.call(
+            Method::GET,
+            &format!("/api/v1/orgs/{}/members", w.org_b),
+            None
+        )
+        .await?
+        .0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        read.call(Method::POST, &format!("{mia}/disable"), None)
+            .await?
+            .0,
+        StatusCode::FORBIDDEN
+    );
+    let invite = json!({ "name": "Tok", "email": "tok@a.example", "role": "member" });
+    assert_eq!(
+        read.call(
+            Method::POST,
+            &format!("/api/v1/orgs/{}/invitations", w.org_a),
+            Some(invite.clone())
+        )
+        .await?
+        .0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        write
+            .call(
+                Method::POST,
+                &format!("/api/v1/orgs/{}/invitations", w.org_a),
+                Some(invite)
+            )
+            .await?
+            .0,
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        write
+            .call(Method::POST, &format!("{mia}/disable"), None)
+            .await?
+            .0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        write
+            .call(Method::POST, &format!("{mia}/enable"), None)
+            .await?
+            .0,
+        StatusCode::OK
+    );
+    for (method, path, body) in [
+        (Method::DELETE, mia.clone(), None),
+        (
+            Method::PUT,
+            format!("{mia}/role"),
+            Some(json!({ "role": "org_admin" })),
+        ),
+        (Method::POST, format!("{mia}/unlock"), None),
+    ] {
+        let (status, problem) = write.call(method.clone(), &path, body).await?;
+        assert_eq!(
+            (status, problem["code"].as_str()),
+            (StatusCode::FORBIDDEN, Some("step_up_required")),
+            "{method} {path}"
+        );
+    }
+    let (status, _) = write
+        .call(
+            Method::POST,
+            &format!("/api/v1/orgs/{}/members/{}/disable", w.org_b, w.member_b_id),
+            None,
+        )
+        .await?;
+    assert_eq!(status, StatusCode::NOT_FOUND);
     w.server.shutdown().await;
     Ok(())
 }
