@@ -19,7 +19,10 @@ use latchkey_domain::{AccountId, ErrorCode, OrgId};
 use serde::Deserialize;
 
 use crate::app::ServiceError;
-use crate::console::shell::{Chrome, ConsoleCaller, Visitor, message, render, url_encode};
+use crate::console::shell::{
+    Chrome, ConsoleCaller, Visitor, csrf_refused, invalid_link, message, render, unavailable,
+    url_encode,
+};
 use crate::identity::invitations::{InvitationView, NewInvitation, refuse_bidi_controls};
 use crate::identity::people::{PeopleQuery, Person};
 use crate::tenancy::organisations::{ContractChange, OrganisationSummary};
@@ -80,25 +83,8 @@ fn failure(c: &Chrome, e: &ServiceError) -> Response {
             "orgs.forbidden.title",
             "orgs.forbidden.body",
         ),
-        _ => {
-            tracing::error!(error = %e, "console page failed");
-            message(
-                c,
-                StatusCode::SERVICE_UNAVAILABLE,
-                "error.unavailable.title",
-                "error.unavailable.body",
-            )
-        }
+        _ => unavailable(c, e),
     }
-}
-
-fn csrf_refused(c: &Chrome) -> Response {
-    message(
-        c,
-        StatusCode::FORBIDDEN,
-        "error.csrf.title",
-        "error.csrf.body",
-    )
 }
 
 fn not_found(c: &Chrome) -> Response {
@@ -782,15 +768,6 @@ struct InvitationPage<'a> {
     view: InvitationView,
     role_key: &'static str,
     error: Option<String>,
-}
-
-fn invalid_link(c: &Chrome) -> Response {
-    message(
-        c,
-        StatusCode::NOT_FOUND,
-        "error.link.title",
-        "error.link.body",
-    )
 }
 
 fn link_failure(c: &Chrome, e: &ServiceError) -> Response {

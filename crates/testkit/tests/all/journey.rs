@@ -77,7 +77,9 @@ async fn operator_bootstrap_to_a_signed_in_org_admin_in_chromium_with_real_mail(
     click(c, "setup-submit").await?;
 
     // 2. Straight on to two-step verification; admin pages wait until it is on.
-    assert_eq!(c.current_url().await?.path(), "/account/mfa");
+    c.wait()
+        .for_url(url::Url::parse(&server.url("/account/mfa"))?)
+        .await?;
     enrol_totp(c, &server).await?;
 
     // 3. An organisation and its first admin's invitation.
@@ -90,7 +92,12 @@ async fn operator_bootstrap_to_a_signed_in_org_admin_in_chromium_with_real_mail(
     fill(c, "invite-name", "Hana Admin").await?;
     fill(c, "invite-email", "hana@lofts.example").await?;
     click(c, "invite-admin").await?;
-    assert!(text(c, "notice").await?.contains("invitation"));
+    // The page already shows the creation notice: wait for the invitation's.
+    c.wait()
+        .for_element(Locator::XPath(
+            "//*[@id='notice' and contains(., 'invitation')]",
+        ))
+        .await?;
     click(c, "sign-out").await?;
     c.wait().for_element(Locator::Id("sign-in-submit")).await?;
 
