@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 use crate::app::Actor;
 use crate::identity::bootstrap::OperatorSetup;
 use crate::web::WebState;
-use crate::web::problem::{ApiError, Problem, REQUEST_ID};
+use crate::web::problem::{ApiError, Problem};
 
 /// Completes operator setup with the one-time token printed by `serve` or
 /// `latchkey operator recover`. (No `Debug`: it carries a password.)
@@ -52,7 +52,7 @@ pub(crate) async fn operator_setup(
     let actor = Actor {
         id: "anonymous:operator_setup".into(),
         source_ip: Some(peer.ip().to_string()),
-        request_id: REQUEST_ID.try_with(Clone::clone).ok(),
+        request_id: crate::web::request_id::current(),
     };
     let id = state
         .app
