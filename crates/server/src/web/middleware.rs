@@ -10,7 +10,7 @@
 use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
@@ -21,7 +21,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::Route;
 use tower::{Layer, Service};
 
-use crate::web::metrics::Metrics;
+use crate::web::metrics::{Metrics, RouteStats};
 use crate::web::problem::normalise;
 use crate::web::request_id::{REQUEST_ID, RequestId, X_REQUEST_ID};
 use crate::web::security_headers::add_security_headers;
@@ -55,24 +55,69 @@ impl Layer<Route> for EdgeLayer {
 
     fn layer(&self, route: Route) -> EdgeService {
         EdgeService {
-            with_body: DefaultBodyLimit::max(self.0.body_limit).layer(route.clone()),
             route,
-            edge: self.0.clone(),
+            extractor_limit: DefaultBodyLimit::max(self.0.body_limit).layer(Unchanged),
+            shared: Arc::new(RouteEdge {
+                edge: self.0.clone(),
+                stats: OnceLock::new(),
+            }),
         }
     }
 }
 
-/// One route behind the edge.
+/// One route behind the edge (cloned for every request, so it holds nothing costly to clone
+/// beyond the route itself).
 #[derive(Clone)]
 pub(crate) struct EdgeService {
-    /// The route, for requests without a body.
     route: Route,
-    /// The route behind axum's body-limit setting, for requests with a body: the extractors'
-    /// own default (2 MiB) must not undercut a larger configured limit. Bodiless requests skip it,
-    /// which saves an allocation each.
-    with_body: <DefaultBodyLimit as Layer<Route>>::Service,
-    edge: Arc<Edge>,
+    /// Sets axum's body limit for extractors on a request, so that their own default (2 MiB)
+    /// does not undercut a larger configured limit. Only requests with a body need it.
+    extractor_limit: <DefaultBodyLimit as Layer<Unchanged>>::Service,
+    shared: Arc<RouteEdge>,
 }
+
+/// The route label of requests no route matched.
+const UNMATCHED: &str = "unmatched";
+
+/// What one route's edge keeps across requests.
+#[derive(Debug)]
+struct RouteEdge {
+    edge: Arc<Edge>,
+    /// This route's metrics, resolved on its first request: axum layers each route (and each
+    /// fallback) separately, so one edge service sees one route template.
+    stats: OnceLock<Arc<RouteStats>>,
+}
+
+impl RouteEdge {
+    /// `None` when `route` is the cached route (always, in practice); otherwise its figures,
+    /// looked up, so a surprise in how axum layers routes cannot mislabel a metric.
+    fn uncached_stats(&self, route: &str) -> Option<Arc<RouteStats>> {
+        let cached = self.stats.get_or_init(|| self.edge.metrics.route(route));
+        (cached.route() != route).then(|| self.edge.metrics.route(route))
+    }
+}
+
+/// A service that hands the request back: axum only exposes its body-limit setting as a layer,
+/// so the layer is run over this to set it on a request without another boxed route in between.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Unchanged;
+
+impl Service<Request> for Unchanged {
+    type Response = Request;
+    type Error = Infallible;
+    type Future = std::future::Ready<Result<Request, Infallible>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request) -> Self::Future {
+        std::future::ready(Ok(request))
+    }
+}
+
+/// A request whose declared body length is over the limit (answered 413).
+pub(crate) struct TooLarge;
 
 /// Probes that load balancers and monitors call constantly: their access lines go to DEBUG so
 /// they do not drown the INFO log (their counts are still in `/metrics`).
@@ -80,29 +125,38 @@ fn is_probe(route: &str) -> bool {
     matches!(route, "/healthz" | "/readyz" | "/metrics")
 }
 
+/// Whether the access line of a request would be written: probes log at DEBUG, others at INFO.
+fn access_line_enabled(probe: bool) -> bool {
+    if probe {
+        tracing::enabled!(tracing::Level::DEBUG)
+    } else {
+        tracing::enabled!(tracing::Level::INFO)
+    }
+}
+
 impl EdgeService {
-    /// Starts the route, or answers 413 at once when the declared body length is over the limit.
+    /// Starts the route, or refuses at once when the declared body length is over the limit.
     /// Bodies without a declared length are capped as they stream (the extractors answer 413).
-    fn start(&mut self, request: Request) -> Result<<Route as Service<Request>>::Future, Response> {
+    fn start(&mut self, request: Request) -> Result<<Route as Service<Request>>::Future, TooLarge> {
         if request.body().is_end_stream() {
             return Ok(self.route.call(request));
         }
-        let limit = self.edge.body_limit;
+        let limit = self.shared.edge.body_limit;
         let declared = request
             .headers()
             .get(header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
         let cap = match declared {
-            Some(length) if length > limit => {
-                return Err(
-                    (StatusCode::PAYLOAD_TOO_LARGE, "length limit exceeded").into_response()
-                );
-            }
+            Some(length) if length > limit => return Err(TooLarge),
             Some(length) => length,
             None => limit,
         };
         let request = request.map(|body| Body::new(http_body_util::Limited::new(body, cap)));
-        Ok(self.with_body.call(request))
+        let request = match self.extractor_limit.call(request).into_inner() {
+            Ok(request) => request,
+            Err(never) => match never {},
+        };
+        Ok(self.route.call(request))
     }
 }
 
@@ -118,13 +172,20 @@ impl Service<Request> for EdgeService {
 
     fn call(&mut self, request: Request) -> Self::Future {
         let started = Instant::now();
-        let deadline = tokio::time::Instant::from_std(started) + self.edge.timeout;
+        let shared = self.shared.clone();
+        let deadline = tokio::time::Instant::from_std(started) + shared.edge.timeout;
         let (request_id, echo) = RequestId::for_request(request.headers());
-        let route = request.extensions().get::<MatchedPath>().cloned();
+        let route = request
+            .extensions()
+            .get::<MatchedPath>()
+            .map_or(UNMATCHED, MatchedPath::as_str);
+        let uncached_stats = shared.uncached_stats(route);
+        let probe = is_probe(route);
+        // The path is only kept if the access line will be written.
+        let logged_path = access_line_enabled(probe).then(|| request.uri().clone());
+        let is_asset = request.uri().path().starts_with("/assets/");
         let method = request.method().clone();
-        let uri = request.uri().clone();
         let started_route = self.start(request);
-        let edge = self.edge.clone();
         Box::pin(REQUEST_ID.scope(request_id, async move {
             let response = match started_route {
                 Ok(future) => match Deadline::new(future, deadline).await {
@@ -132,23 +193,29 @@ impl Service<Request> for EdgeService {
                     Some(Err(never)) => match never {},
                     None => StatusCode::REQUEST_TIMEOUT.into_response(),
                 },
-                Err(refused) => refused,
+                Err(TooLarge) => {
+                    (StatusCode::PAYLOAD_TOO_LARGE, "length limit exceeded").into_response()
+                }
             };
             let mut response = normalise(response).await;
-            let path = uri.path();
-            add_security_headers(response.headers_mut(), edge.tls, path.starts_with("/assets/"));
+            add_security_headers(response.headers_mut(), shared.edge.tls, is_asset);
             let status = response.status().as_u16();
-            let route = route.as_ref().map_or("unmatched", MatchedPath::as_str);
             let elapsed = started.elapsed();
-            edge.metrics
-                .record_request(method.as_str(), route, status, elapsed);
-            let latency_ms = elapsed.as_secs_f64() * 1000.0;
-            // Debug formatting escapes control characters in the path (log injection); it only
-            // runs when the line is actually written. The request id comes from REQUEST_ID.
-            if is_probe(route) {
-                tracing::debug!(method = %method, path = ?path, status, route, latency_ms, "request finished");
-            } else {
-                tracing::info!(method = %method, path = ?path, status, route, latency_ms, "request finished");
+            let stats = uncached_stats.as_deref().or_else(|| shared.stats.get().map(|s| &**s));
+            if let Some(stats) = stats {
+                stats.record(&method, status, elapsed);
+            }
+            if let Some(uri) = logged_path {
+                let route = stats.map_or(UNMATCHED, RouteStats::route);
+                let latency_ms = elapsed.as_secs_f64() * 1000.0;
+                // Debug formatting escapes control characters in the path (log injection). The
+                // request id is added by the log formatter, from REQUEST_ID.
+                let path = uri.path();
+                if probe {
+                    tracing::debug!(method = %method, path = ?path, status, route, latency_ms, "request finished");
+                } else {
+                    tracing::info!(method = %method, path = ?path, status, route, latency_ms, "request finished");
+                }
             }
             if let Some(value) = echo.or_else(|| request_id.header_value()) {
                 response.headers_mut().insert(X_REQUEST_ID.clone(), value);
