@@ -1,40 +1,123 @@
-//! Cross-cutting HTTP behaviour: a request id on every request (and every log line of it),
-//! one access-log line and metrics per request, and security headers on every response.
+//! The edge: everything every request gets, as one hand-written tower layer around each route:
+//! a request id (on the response and on every log line of the request), the request timeout, the
+//! body limit, problem+json for any error, the security headers, metrics, and one access-log line.
+//!
+//! One layer instead of a stack of them because each `Router::layer` re-boxes every route (a clone
+//! and a boxed future per request per layer), and `middleware::from_fn` adds its own boxing on top;
+//! the work itself is arranged so that a request answered at once (a health probe) allocates
+//! little, arms no timer and builds no tracing span.
 
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
-use std::time::Instant;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
 
-use axum::extract::{MatchedPath, Request, State};
-use axum::http::{HeaderName, HeaderValue, header};
-use axum::middleware::Next;
-use axum::response::Response;
-use tracing::Instrument;
+use axum::body::{Body, HttpBody};
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::Route;
+use tower::{Layer, Service};
 
-use crate::web::metrics::Metrics;
-use crate::web::problem::REQUEST_ID;
+use crate::web::metrics::{Metrics, RouteStats};
+use crate::web::problem::normalise;
+use crate::web::request_id::{REQUEST_ID, RequestId, X_REQUEST_ID};
+use crate::web::security_headers::add_security_headers;
+use crate::web::timeout::Deadline;
 
-/// The request-id header, accepted from a trusted proxy when well-formed and always returned.
-pub static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
-
-/// Keeps a client-supplied id only if it is short and plain, so it cannot inject into logs.
-fn acceptable_request_id(value: &HeaderValue) -> Option<String> {
-    let text = value.to_str().ok()?;
-    let plain = !text.is_empty()
-        && text.len() <= 64
-        && text
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
-    plain.then(|| text.to_owned())
-}
-
-/// What the edge middleware needs.
-#[derive(Debug, Clone)]
+/// What the edge needs, shared by every route.
+#[derive(Debug)]
 pub(crate) struct Edge {
     /// This server's metrics.
     pub metrics: Arc<Metrics>,
     /// Whether the server terminates TLS (HSTS).
     pub tls: bool,
+    /// How long a request may take, from arrival to response (then 408).
+    pub timeout: Duration,
+    /// Largest request body accepted (then 413).
+    pub body_limit: usize,
 }
+
+/// Wraps each route in an [`EdgeService`].
+#[derive(Debug, Clone)]
+pub(crate) struct EdgeLayer(Arc<Edge>);
+
+impl EdgeLayer {
+    pub(crate) fn new(edge: Edge) -> Self {
+        Self(Arc::new(edge))
+    }
+}
+
+impl Layer<Route> for EdgeLayer {
+    type Service = EdgeService;
+
+    fn layer(&self, route: Route) -> EdgeService {
+        EdgeService {
+            route,
+            extractor_limit: DefaultBodyLimit::max(self.0.body_limit).layer(Unchanged),
+            shared: Arc::new(RouteEdge {
+                edge: self.0.clone(),
+                stats: OnceLock::new(),
+            }),
+        }
+    }
+}
+
+/// One route behind the edge (cloned for every request, so it holds nothing costly to clone
+/// beyond the route itself).
+#[derive(Clone)]
+pub(crate) struct EdgeService {
+    route: Route,
+    /// Sets axum's body limit for extractors on a request, so that their own default (2 MiB)
+    /// does not undercut a larger configured limit. Only requests with a body need it.
+    extractor_limit: <DefaultBodyLimit as Layer<Unchanged>>::Service,
+    shared: Arc<RouteEdge>,
+}
+
+/// The route label of requests no route matched.
+const UNMATCHED: &str = "unmatched";
+
+/// What one route's edge keeps across requests.
+#[derive(Debug)]
+struct RouteEdge {
+    edge: Arc<Edge>,
+    /// This route's metrics, resolved on its first request: axum layers each route (and each
+    /// fallback) separately, so one edge service sees one route template.
+    stats: OnceLock<Arc<RouteStats>>,
+}
+
+impl RouteEdge {
+    /// `None` when `route` is the cached route (always, in practice); otherwise its figures,
+    /// looked up, so a surprise in how axum layers routes cannot mislabel a metric.
+    fn uncached_stats(&self, route: &str) -> Option<Arc<RouteStats>> {
+        let cached = self.stats.get_or_init(|| self.edge.metrics.route(route));
+        (cached.route() != route).then(|| self.edge.metrics.route(route))
+    }
+}
+
+/// A service that hands the request back: axum only exposes its body-limit setting as a layer,
+/// so the layer is run over this to set it on a request without another boxed route in between.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Unchanged;
+
+impl Service<Request> for Unchanged {
+    type Response = Request;
+    type Error = Infallible;
+    type Future = std::future::Ready<Result<Request, Infallible>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request) -> Self::Future {
+        std::future::ready(Ok(request))
+    }
+}
+
+/// A request whose declared body length is over the limit (answered 413).
+pub(crate) struct TooLarge;
 
 /// Probes that load balancers and monitors call constantly: their access lines go to DEBUG so
 /// they do not drown the INFO log (their counts are still in `/metrics`).
@@ -42,109 +125,102 @@ fn is_probe(route: &str) -> bool {
     matches!(route, "/healthz" | "/readyz" | "/metrics")
 }
 
-/// Everything every request gets, in one layer (each extra layer costs a boxed future per
-/// request): the request id and its tracing span, problem+json for any error, security headers,
-/// metrics, and one access-log line.
-pub(crate) async fn edge(State(edge): State<Edge>, request: Request, next: Next) -> Response {
-    let started = Instant::now();
-    let request_id = request
-        .headers()
-        .get(&X_REQUEST_ID)
-        .and_then(acceptable_request_id)
-        .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
-    let matched = request.extensions().get::<MatchedPath>().cloned();
-    let route = matched.as_ref().map_or("unmatched", MatchedPath::as_str);
-    let method = request.method().clone();
-    let is_asset = request.uri().path().starts_with("/assets/");
-    // Debug formatting escapes control characters in the path (log injection). Only the request
-    // id lives in the span (it must be on every line); method and path go in the access line.
-    let path = format!("{:?}", request.uri().path());
-    let span = tracing::info_span!("request", request_id = %request_id);
-    let response = REQUEST_ID
-        .scope(
-            request_id.clone(),
-            async { crate::web::problem::normalise(next.run(request).await).await }
-                .instrument(span.clone()),
-        )
-        .await;
-    let mut response = response;
-    add_security_headers(response.headers_mut(), edge.tls, is_asset);
-    let status = response.status().as_u16();
-    let elapsed = started.elapsed();
-    edge.metrics
-        .record_request(method.as_str(), route, status, elapsed);
-    let latency_ms = elapsed.as_secs_f64() * 1000.0;
-    span.in_scope(|| {
-        if is_probe(route) {
-            tracing::debug!(method = %method, path = %path, status, route, latency_ms, "request finished");
-        } else {
-            tracing::info!(method = %method, path = %path, status, route, latency_ms, "request finished");
-        }
-    });
-    if let Ok(value) = HeaderValue::from_str(&request_id) {
-        response.headers_mut().insert(X_REQUEST_ID.clone(), value);
-    }
-    response
-}
-
-/// The Content-Security-Policy: no inline script or style, nothing from other origins, no framing.
-pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
-     img-src 'self' data:; font-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; \
-     frame-ancestors 'none'";
-
-/// The security headers every response carries, built once (security.md "HSTS, CSP …"): header
-/// names outside the standard table are validated when built, so building them per request costs.
-fn security_headers(tls: bool) -> &'static [(HeaderName, HeaderValue)] {
-    static PLAIN: OnceLock<Vec<(HeaderName, HeaderValue)>> = OnceLock::new();
-    static TLS: OnceLock<Vec<(HeaderName, HeaderValue)>> = OnceLock::new();
-    let build = |tls: bool| {
-        let mut headers = vec![
-            (
-                header::CONTENT_SECURITY_POLICY,
-                HeaderValue::from_static(CONTENT_SECURITY_POLICY),
-            ),
-            (
-                header::X_CONTENT_TYPE_OPTIONS,
-                HeaderValue::from_static("nosniff"),
-            ),
-            (
-                header::REFERRER_POLICY,
-                HeaderValue::from_static("no-referrer"),
-            ),
-            (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
-            (
-                HeaderName::from_static("cross-origin-opener-policy"),
-                HeaderValue::from_static("same-origin"),
-            ),
-            (
-                HeaderName::from_static("permissions-policy"),
-                HeaderValue::from_static("camera=(), microphone=(), geolocation=()"),
-            ),
-        ];
-        if tls {
-            headers.push((
-                header::STRICT_TRANSPORT_SECURITY,
-                HeaderValue::from_static("max-age=63072000; includeSubDomains"),
-            ));
-        }
-        headers
-    };
-    if tls {
-        TLS.get_or_init(|| build(true))
+/// Whether the access line of a request would be written: probes log at DEBUG, others at INFO.
+fn access_line_enabled(probe: bool) -> bool {
+    if probe {
+        tracing::enabled!(tracing::Level::DEBUG)
     } else {
-        PLAIN.get_or_init(|| build(false))
+        tracing::enabled!(tracing::Level::INFO)
     }
 }
 
-/// Adds the security headers, and `Cache-Control: no-store` unless the response chose a policy
-/// (hashed assets are cached for a year).
-fn add_security_headers(headers: &mut axum::http::HeaderMap, tls: bool, is_asset: bool) {
-    let wanted = security_headers(tls);
-    headers.reserve(wanted.len() + 2);
-    for (name, value) in wanted {
-        headers.insert(name.clone(), value.clone());
+impl EdgeService {
+    /// Starts the route, or refuses at once when the declared body length is over the limit.
+    /// Bodies without a declared length are capped as they stream (the extractors answer 413).
+    fn start(&mut self, request: Request) -> Result<<Route as Service<Request>>::Future, TooLarge> {
+        if request.body().is_end_stream() {
+            return Ok(self.route.call(request));
+        }
+        let limit = self.shared.edge.body_limit;
+        let declared = request
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
+        let cap = match declared {
+            Some(length) if length > limit => return Err(TooLarge),
+            Some(length) => length,
+            None => limit,
+        };
+        let request = request.map(|body| Body::new(http_body_util::Limited::new(body, cap)));
+        let request = match self.extractor_limit.call(request).into_inner() {
+            Ok(request) => request,
+            Err(never) => match never {},
+        };
+        Ok(self.route.call(request))
     }
-    if !is_asset && !headers.contains_key(header::CACHE_CONTROL) {
-        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+}
+
+impl Service<Request> for EdgeService {
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
+    /// Routes are always ready.
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request) -> Self::Future {
+        let started = Instant::now();
+        let shared = self.shared.clone();
+        let deadline = tokio::time::Instant::from_std(started) + shared.edge.timeout;
+        let (request_id, echo) = RequestId::for_request(request.headers());
+        let route = request
+            .extensions()
+            .get::<MatchedPath>()
+            .map_or(UNMATCHED, MatchedPath::as_str);
+        let uncached_stats = shared.uncached_stats(route);
+        let probe = is_probe(route);
+        // The path is only kept if the access line will be written.
+        let logged_path = access_line_enabled(probe).then(|| request.uri().clone());
+        let is_asset = request.uri().path().starts_with("/assets/");
+        let method = request.method().clone();
+        let started_route = self.start(request);
+        Box::pin(REQUEST_ID.scope(request_id, async move {
+            let response = match started_route {
+                Ok(future) => match Deadline::new(future, deadline).await {
+                    Some(Ok(response)) => response,
+                    Some(Err(never)) => match never {},
+                    None => StatusCode::REQUEST_TIMEOUT.into_response(),
+                },
+                Err(TooLarge) => {
+                    (StatusCode::PAYLOAD_TOO_LARGE, "length limit exceeded").into_response()
+                }
+            };
+            let mut response = normalise(response).await;
+            add_security_headers(response.headers_mut(), shared.edge.tls, is_asset);
+            let status = response.status().as_u16();
+            let elapsed = started.elapsed();
+            let stats = uncached_stats.as_deref().or_else(|| shared.stats.get().map(|s| &**s));
+            if let Some(stats) = stats {
+                stats.record(&method, status, elapsed);
+            }
+            if let Some(uri) = logged_path {
+                let route = stats.map_or(UNMATCHED, RouteStats::route);
+                let latency_ms = elapsed.as_secs_f64() * 1000.0;
+                // Debug formatting escapes control characters in the path (log injection). The
+                // request id is added by the log formatter, from REQUEST_ID.
+                let path = uri.path();
+                if probe {
+                    tracing::debug!(method = %method, path = ?path, status, route, latency_ms, "request finished");
+                } else {
+                    tracing::info!(method = %method, path = ?path, status, route, latency_ms, "request finished");
+                }
+            }
+            if let Some(value) = echo.or_else(|| request_id.header_value()) {
+                response.headers_mut().insert(X_REQUEST_ID.clone(), value);
+            }
+            Ok(response)
+        }))
     }
 }

@@ -8,16 +8,17 @@ pub mod metrics;
 pub mod middleware;
 pub mod orgs;
 pub mod problem;
+pub mod request_id;
+pub mod security_headers;
 pub mod session;
 pub mod settings;
+mod timeout;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
 use axum::routing::get;
-use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::timeout::TimeoutLayer;
 
 use crate::app::App;
 use crate::config::HttpConfig;
@@ -34,8 +35,8 @@ pub struct WebState {
     pub tls: bool,
 }
 
-/// Builds the whole router. Layers, outermost first: the edge (request id, span, problem+json
-/// for every error, security headers, metrics, access log) → timeout → body limit → routes.
+/// Builds the whole router. Every route (and the fallback) sits behind the edge: request id,
+/// timeout, body limit, problem+json for every error, security headers, metrics, access log.
 pub fn router(app: Arc<App>, http: &HttpConfig, tls: bool) -> Router {
     let metrics = Arc::new(Metrics::default());
     let state = WebState {
@@ -52,14 +53,10 @@ pub fn router(app: Arc<App>, http: &HttpConfig, tls: bool) -> Router {
         .merge(crate::console::routes())
         .fallback(crate::console::not_found)
         .with_state(state)
-        .layer(RequestBodyLimitLayer::new(body_limit))
-        .layer(axum::extract::DefaultBodyLimit::max(body_limit))
-        .layer(TimeoutLayer::with_status_code(
-            axum::http::StatusCode::REQUEST_TIMEOUT,
-            Duration::from_secs(http.request_timeout_secs),
-        ))
-        .layer(axum::middleware::from_fn_with_state(
-            middleware::Edge { metrics, tls },
-            middleware::edge,
-        ))
+        .layer(middleware::EdgeLayer::new(middleware::Edge {
+            metrics,
+            tls,
+            timeout: Duration::from_secs(http.request_timeout_secs),
+            body_limit,
+        }))
 }

@@ -10,14 +10,9 @@ use utoipa::ToSchema;
 
 use crate::app::ServiceError;
 
-tokio::task_local! {
-    /// The current request's id, so any error built while handling it can carry it.
-    pub(crate) static REQUEST_ID: String;
-}
-
 /// The current request's id, if called while handling a request.
 pub(crate) fn current_request_id() -> Option<String> {
-    REQUEST_ID.try_with(Clone::clone).ok()
+    crate::web::request_id::current()
 }
 
 /// Content type of problem responses.
@@ -62,7 +57,7 @@ impl Problem {
             status: code.http_status(),
             detail: detail.into(),
             code: code.as_str().into(),
-            request_id: REQUEST_ID.try_with(Clone::clone).unwrap_or_default(),
+            request_id: crate::web::request_id::current().unwrap_or_default(),
             errors: Vec::new(),
         }
     }

@@ -198,6 +198,131 @@ async fn oversized_bodies_get_413_problem_json() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A request still unfinished at the timeout (here: a body that never arrives) is abandoned with
+/// 408 problem+json, its request id and the security headers. The deadline counts from arrival.
+#[tokio::test]
+async fn slow_requests_get_408_problem_json() -> anyhow::Result<()> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let server =
+        TestServer::start_with(TestDb::sqlite()?, |c| c.http.request_timeout_secs = 1).await?;
+    let mut stream =
+        tokio::net::TcpStream::connect(server.base.trim_start_matches("http://")).await?;
+    let started = std::time::Instant::now();
+    stream
+        .write_all(
+            b"POST /api/v1/auth/operator-setup HTTP/1.1\r\nhost: test\r\nconnection: close\r\n\
+              content-type: application/json\r\ncontent-length: 100\r\n\
+              x-request-id: slow-1\r\n\r\n{\"tok",
+        )
+        .await?;
+    let mut raw = Vec::new();
+    tokio::time::timeout(
+        std::time::Duration::from_secs(20),
+        stream.read_to_end(&mut raw),
+    )
+    .await??;
+    let waited = started.elapsed();
+    let raw = String::from_utf8(raw)?;
+    let (head, body) = raw.split_once("\r\n\r\n").unwrap();
+    let head = head.to_ascii_lowercase();
+    assert!(head.starts_with("http/1.1 408"), "{head}");
+    assert!(
+        head.contains("content-type: application/problem+json"),
+        "{head}"
+    );
+    assert!(head.contains("x-request-id: slow-1"), "{head}");
+    assert!(head.contains("x-content-type-options: nosniff"), "{head}");
+    let body: serde_json::Value = serde_json::from_str(body)?;
+    assert_eq!(body["code"], "timeout");
+    assert_eq!(body["status"], 408);
+    assert_eq!(body["request_id"], "slow-1");
+    assert!(
+        waited >= std::time::Duration::from_millis(900) && waited.as_secs() < 10,
+        "{waited:?}"
+    );
+    server.shutdown().await;
+    Ok(())
+}
+
+/// What a subscriber wrote, for inspection.
+#[derive(Clone, Default)]
+struct CapturedLog(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for CapturedLog {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for CapturedLog {
+    type Writer = Self;
+    fn make_writer(&'a self) -> Self {
+        self.clone()
+    }
+}
+
+/// Every line logged while handling a request carries its id: the access line (INFO, or DEBUG
+/// for probes) and lines the handler itself writes. The current-thread runtime keeps the server
+/// on this thread, so the thread's default subscriber sees everything it logs.
+#[tokio::test]
+async fn every_log_line_of_a_request_carries_its_id() -> anyhow::Result<()> {
+    let captured = CapturedLog::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_ansi(false)
+        .with_max_level(tracing::Level::DEBUG)
+        .with_writer(captured.clone())
+        .event_format(latchkey_server::logging::HumanFormat::default())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let server = sqlite_server().await?;
+    for (path, id) in [("/api/v1/nope", "log-me-1"), ("/healthz", "probe-1")] {
+        server
+            .client
+            .get(server.url(path))
+            .header("x-request-id", id)
+            .send()
+            .await?;
+    }
+    // A database that is gone makes the readiness handler log a warning of its own.
+    server.app.store.close().await;
+    let ready = server
+        .client
+        .get(server.url("/readyz"))
+        .header("x-request-id", "ready-1")
+        .send()
+        .await?;
+    assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
+    server.shutdown().await;
+    let text = String::from_utf8(captured.0.lock().unwrap().clone())?;
+    let line = |needle: &str| text.lines().find(|l| l.contains(needle)).map(str::to_owned);
+    let access = line("request{request_id=log-me-1}:").expect("access line");
+    assert!(
+        access.contains(" INFO ") && access.contains("status=404"),
+        "{access}"
+    );
+    let probe = line("request{request_id=probe-1}:").expect("probe line");
+    assert!(
+        probe.contains("DEBUG") && probe.contains("route=\"/healthz\""),
+        "{probe}"
+    );
+    let warned = line("readiness check failed").expect("handler line");
+    assert!(
+        warned.contains(" WARN request{request_id=ready-1}: "),
+        "{warned}"
+    );
+    assert!(
+        text.lines()
+            .filter(|l| l.contains("request finished"))
+            .all(|l| l.contains("request{request_id=")),
+        "{text}"
+    );
+    Ok(())
+}
+
 #[tokio::test]
 async fn console_landing_page_speaks_english_and_japanese() -> anyhow::Result<()> {
     let server = sqlite_server().await?;
