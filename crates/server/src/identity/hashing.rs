@@ -163,7 +163,9 @@ impl PasswordHasher {
             permits: Arc::new(Semaphore::new(concurrency.max(1))),
             dummy_hash: dummy_hash.into(),
             real_verifications: Arc::default(),
-            memory: Arc::new(std::sync::Mutex::new(vec![memory])),
+            // The start-up hash's buffer is dropped, not pooled: an idle server holds no working
+            // memory; buffers appear with the first sign-ins and are reused from then on.
+            memory: Arc::default(),
         }
     }
 

@@ -80,6 +80,8 @@ pub struct LoginSuccess {
     pub session: SessionRecord,
     /// A new device token to set as the device cookie (none if the request's one was valid).
     pub device_token: Option<String>,
+    /// True if the account has TOTP enrolled.
+    pub mfa_enrolled: bool,
 }
 
 /// Why a sign-in failed, as far as the client may know.
@@ -264,6 +266,7 @@ impl App {
             session_token,
             session,
             device_token,
+            mfa_enrolled: account.totp_secret.is_some(),
         })
     }
 

@@ -146,11 +146,7 @@ pub(crate) async fn login(
         }
         Err(LoginError::Service(e)) => return Err(e.into()),
     };
-    let mfa_enrolled = state
-        .app
-        .principal_from_session(&success.session_token)
-        .await?
-        .is_some_and(|p| p.mfa_enrolled);
+    let mfa_enrolled = success.mfa_enrolled;
     let body = LoginResponse {
         account_id: success.account_id.to_string(),
         csrf_token: csrf_token(&state.app, &success.session_token),
