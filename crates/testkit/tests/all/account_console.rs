@@ -621,10 +621,9 @@ async fn browser_enrols_totp_and_keeps_its_device_lane_through_a_lock() -> anyho
     server.db.clock.advance_ms(30_000);
     let code = totp_code(&secret, totp_step(server.db.clock.now_ms()), 6).expect("code");
     browser_sign_in(c, &server, &code).await?;
-    assert!(
-        c.current_url().await?.path().ends_with("/account"),
-        "signed in with the code"
-    );
+    // Signed in with the code: wait for the account page rather than reading the URL at once
+    // (the click returns before the navigation ends).
+    signed_in(c).await?;
     let status = wait_for(c, Locator::Id("mfa-status")).await?.text().await?;
     assert!(!status.is_empty());
     wait_for(c, Locator::Id("sign-out")).await?.click().await?;
