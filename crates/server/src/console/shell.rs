@@ -277,8 +277,13 @@ impl ConsoleCaller {
 /// Only same-site paths are followed after sign-in (no open redirect).
 pub fn safe_next(next: Option<&str>) -> &str {
     match next {
+        // Browsers drop tabs and newlines inside URLs ("/\t/evil" becomes "//evil") and read
+        // "\" as "/", so any control character or backslash disqualifies the path.
         Some(n)
-            if n.starts_with('/') && !n.starts_with("//") && !n.contains(['\\', '\r', '\n']) =>
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n.contains('\\')
+                && !n.chars().any(char::is_control) =>
         {
             n
         }
@@ -335,6 +340,8 @@ mod tests {
         assert_eq!(safe_next(Some("//evil.example/")), "/home");
         assert_eq!(safe_next(Some("https://evil.example/")), "/home");
         assert_eq!(safe_next(Some("/\\evil.example")), "/home");
+        assert_eq!(safe_next(Some("/\t/evil.example")), "/home");
+        assert_eq!(safe_next(Some("/\n/evil.example")), "/home");
         assert_eq!(safe_next(None), "/home");
     }
 
