@@ -104,6 +104,16 @@ pub enum Organisation {}
 pub enum Site {}
 /// Marker for account ids.
 pub enum Account {}
+/// Marker for space ids.
+pub enum Space {}
+/// Marker for group (of people) ids.
+pub enum Group {}
+/// Marker for device ids.
+pub enum Device {}
+/// Marker for device group ids.
+pub enum DeviceGroup {}
+/// Marker for grant ids.
+pub enum Grant {}
 
 /// An organisation — a tenant. Every tenant-owned row carries one.
 pub type OrgId = Id<Organisation>;
@@ -113,6 +123,16 @@ pub type TenantId = OrgId;
 pub type SiteId = Id<Site>;
 /// A person's account; platform-level, since one account may belong to several organisations.
 pub type AccountId = Id<Account>;
+/// A named place inside a site (building, floor, office, room, unit); spaces form a tree per site.
+pub type SpaceId = Id<Space>;
+/// A named group of an organisation's people.
+pub type GroupId = Id<Group>;
+/// A registered device (lock or hub) placed in a space.
+pub type DeviceId = Id<Device>;
+/// A named group of devices.
+pub type DeviceGroupId = Id<DeviceGroup>;
+/// A grant: subject may do an action on a target during a schedule.
+pub type GrantId = Id<Grant>;
 
 /// Which wall a row lives behind: one tenant, or the platform itself (operator actions, platform
 /// mail). Each scope has its own audit hash chain, its own keys, and on PostgreSQL its own

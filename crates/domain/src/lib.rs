@@ -15,4 +15,6 @@ pub mod time;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{DomainError, ErrorCode};
-pub use ids::{AccountId, OrgId, Scope, SiteId, TenantId};
+pub use ids::{
+    AccountId, DeviceGroupId, DeviceId, GrantId, GroupId, OrgId, Scope, SiteId, SpaceId, TenantId,
+};
