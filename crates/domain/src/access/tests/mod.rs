@@ -9,6 +9,7 @@
 
 mod delegation_props;
 mod dst;
+mod example;
 mod prop_windows;
 mod rules;
 mod schedules;
