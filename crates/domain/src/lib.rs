@@ -7,6 +7,7 @@
 
 pub mod audit;
 pub mod clock;
+pub mod directory;
 pub mod error;
 pub mod identity;
 pub mod ids;
