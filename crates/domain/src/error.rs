@@ -157,6 +157,12 @@ impl DomainError {
         }
     }
 
+    /// The same error, naming the input field at fault.
+    pub fn with_field(mut self, field: &'static str) -> Self {
+        self.field = Some(field);
+        self
+    }
+
     /// The object is unknown (or another tenant's).
     pub fn not_found(what: &str) -> Self {
         Self::new(ErrorCode::NotFound, format!("{what} not found"))

@@ -5,8 +5,10 @@
 //! hash chain. Nothing in this crate performs IO; effects live in `latchkey-store` and
 //! `latchkey-server`, which call down into these rules.
 
+pub mod access;
 pub mod audit;
 pub mod clock;
+pub mod directory;
 pub mod error;
 pub mod identity;
 pub mod ids;

@@ -158,8 +158,14 @@ pub struct Site {
     pub name: String,
     /// IANA time zone name, e.g. `Asia/Tokyo`.
     pub time_zone: String,
+    /// Postal address, free text.
+    pub address: Option<String>,
+    /// Labels, normalised and sorted.
+    pub labels: Vec<String>,
     /// Creation time, epoch ms UTC.
     pub created_at_ms: i64,
+    /// Optimistic-concurrency version.
+    pub version: i64,
 }
 
 /// Checks a display name: 1–200 characters after trimming, no control characters (which would

@@ -53,6 +53,12 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("migrations/sqlite/0006_account.sql"),
         postgres: include_str!("migrations/postgres/0006_account.sql"),
     },
+    Migration {
+        version: 7,
+        name: "directory",
+        sqlite: include_str!("migrations/sqlite/0007_directory.sql"),
+        postgres: include_str!("migrations/postgres/0007_directory.sql"),
+    },
 ];
 
 /// Every schema version this binary knows, oldest first (numbers may skip: branches reserve theirs).

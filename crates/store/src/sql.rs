@@ -100,6 +100,23 @@ impl Row {
     typed_getter!(bytes, Vec<u8>);
     typed_getter!(opt_bytes, Option<Vec<u8>>);
 
+    /// A typed id column.
+    pub(crate) fn id<K>(&self, column: &str) -> Result<latchkey_domain::ids::Id<K>> {
+        let text = self.text(column)?;
+        text.parse()
+            .map_err(|_| StoreError::Corrupt(format!("column {column}: id {text:?}")))
+    }
+
+    /// A nullable typed id column.
+    pub(crate) fn opt_id<K>(&self, column: &str) -> Result<Option<latchkey_domain::ids::Id<K>>> {
+        self.opt_text(column)?
+            .map(|text| {
+                text.parse()
+                    .map_err(|_| StoreError::Corrupt(format!("column {column}: id {text:?}")))
+            })
+            .transpose()
+    }
+
     /// A 32-byte hash column.
     pub(crate) fn hash32(&self, column: &str) -> Result<[u8; 32]> {
         self.bytes(column)?

@@ -99,6 +99,7 @@ pub async fn join(app: &App, org: OrgId, account: AccountId, role: Role) -> anyh
         status: MembershipStatus::Active,
         created_at_ms: app.clock.now_ms(),
         version: 1,
+        expires_at_ms: None,
     })
     .await?;
     tx.commit().await?;

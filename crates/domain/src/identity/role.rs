@@ -3,13 +3,22 @@
 
 use serde::Serialize;
 
-/// A member's role in one organisation (space managers and guests arrive with the directory).
+/// A member's role in one organisation. The order is the order of reach used by
+/// `Need` checks (`role >= need`): a guest reaches least, an org admin everything. What a space
+/// manager or a device owner may touch is further narrowed by their scope (the directory's
+/// `DirectoryScope`), never by the order alone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
+    /// A time-limited member (the membership's `expires_at_ms`); expired, it grants nothing.
+    Guest,
     /// Uses keys; manages only their own account.
     Member,
-    /// Manages the organisation's people, settings and (later) spaces and keys.
+    /// Manages access to the devices they own (the residential case).
+    DeviceOwner,
+    /// Manages devices (and later grants) only within given space subtrees.
+    SpaceManager,
+    /// Manages the organisation's people, settings, directory and keys.
     OrgAdmin,
 }
 
@@ -17,7 +26,10 @@ impl Role {
     /// Stored and API name.
     pub const fn as_str(self) -> &'static str {
         match self {
+            Role::Guest => "guest",
             Role::Member => "member",
+            Role::DeviceOwner => "device_owner",
+            Role::SpaceManager => "space_manager",
             Role::OrgAdmin => "org_admin",
         }
     }
@@ -25,7 +37,10 @@ impl Role {
     /// Parses the stored or API name.
     pub fn parse(name: &str) -> Option<Self> {
         match name {
+            "guest" => Some(Role::Guest),
             "member" => Some(Role::Member),
+            "device_owner" => Some(Role::DeviceOwner),
+            "space_manager" => Some(Role::SpaceManager),
             "org_admin" => Some(Role::OrgAdmin),
             _ => None,
         }
@@ -35,6 +50,13 @@ impl Role {
     /// shorter sessions (security.md).
     pub const fn is_admin(self) -> bool {
         matches!(self, Role::OrgAdmin)
+    }
+
+    /// True for roles that manage other people's access (org admins and space managers): their
+    /// directory work needs MFA enrolled like admin work. Device owners manage only their own
+    /// devices from their phone and are not held to it.
+    pub const fn needs_mfa(self) -> bool {
+        matches!(self, Role::OrgAdmin | Role::SpaceManager)
     }
 }
 
@@ -111,7 +133,13 @@ mod tests {
 
     #[test]
     fn names_round_trip_and_unknown_names_are_refused() {
-        for role in [Role::Member, Role::OrgAdmin] {
+        for role in [
+            Role::Guest,
+            Role::Member,
+            Role::DeviceOwner,
+            Role::SpaceManager,
+            Role::OrgAdmin,
+        ] {
             assert_eq!(Role::parse(role.as_str()), Some(role));
         }
         for status in [
@@ -128,5 +156,7 @@ mod tests {
         assert_eq!(Role::parse("ORG_ADMIN"), None);
         assert!(Role::OrgAdmin.is_admin() && !Role::Member.is_admin());
         assert!(!MembershipStatus::Disabled.holds_seat());
+        assert!(Role::Guest < Role::Member && Role::SpaceManager < Role::OrgAdmin);
+        assert!(Role::SpaceManager.needs_mfa() && !Role::DeviceOwner.needs_mfa());
     }
 }

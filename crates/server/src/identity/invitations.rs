@@ -104,8 +104,13 @@ pub(crate) fn refuse_bidi_controls(field: &'static str, value: &str) -> Result<(
     Ok(())
 }
 
+/// Invitations offer only member or org admin: roles with scope (space manager, device owner)
+/// and time-limited guests are given after joining, through the role endpoint, where their
+/// scope or end is set.
 fn parse_role(raw: &str) -> Result<Role, DomainError> {
-    Role::parse(raw).ok_or_else(|| DomainError::invalid("role", "role must be member or org_admin"))
+    Role::parse(raw)
+        .filter(|r| matches!(r, Role::Member | Role::OrgAdmin))
+        .ok_or_else(|| DomainError::invalid("role", "role must be member or org_admin"))
 }
 
 fn tenant_inactive() -> ServiceError {
@@ -332,6 +337,7 @@ impl App {
             status: MembershipStatus::Invited,
             created_at_ms: now_ms,
             version: 1,
+            expires_at_ms: None,
         })
         .await?;
         tx.set_invited_name(org_id, account.id, Some(&typed_name))

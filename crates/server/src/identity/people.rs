@@ -9,14 +9,16 @@
 //! (`disabled`); erasing its personal data belongs to the data-lifecycle rules (a later issue),
 //! which will purge such accounts.
 
+use latchkey_domain::directory::LabelKind;
 use latchkey_domain::identity::lockout::{Gate, LockoutPolicy};
 use latchkey_domain::identity::{MembershipStatus, Role};
 use latchkey_domain::tenancy::Organisation;
 use latchkey_domain::{AccountId, DomainError, ErrorCode, OrgId, Scope};
 use latchkey_store::Tx;
 use latchkey_store::repo::{
-    AccountRecord, AccountRepo, AccountStatus, ApiTokenRepo, AuditRepo, DeviceRepo, InvitationRepo,
-    Membership, MembershipRepo, OrganisationRepo, SessionRepo,
+    AccountRecord, AccountRepo, AccountStatus, ApiTokenRepo, AuditRepo, DeviceRepo, GroupRepo,
+    InvitationRepo, LabelRepo, Membership, MembershipRepo, OrganisationRepo, RoleScopeRepo,
+    SessionRepo,
 };
 use serde_json::json;
 
@@ -411,6 +413,13 @@ impl App {
         let sessions = cut_access(&mut tx, org, account, now_ms).await?;
         tx.revoke_org_tokens(INVITATION_PURPOSE, account, org, now_ms)
             .await?;
+        // The person's place in the directory goes with the membership: group memberships and
+        // any role scope (the profile and labels live on the membership row and its labels).
+        tx.remove_from_all_groups(org, account).await?;
+        tx.set_managed_spaces(org, account, &[]).await?;
+        tx.set_owned_devices(org, account, &[]).await?;
+        tx.set_labels(org, LabelKind::Person, &account.to_string(), &[])
+            .await?;
         tx.delete_membership(org, account).await?;
         let switched_off = tx.organisations_of(account).await?.is_empty()
             && !record.is_operator
@@ -444,25 +453,78 @@ impl App {
         account: AccountId,
         role: &str,
     ) -> Result<Person, ServiceError> {
-        let role = Role::parse(role)
-            .ok_or_else(|| DomainError::invalid("role", "role must be member or org_admin"))?;
+        self.change_role_until(principal, actor, org, account, role, None)
+            .await
+    }
+
+    /// Changes a person's role, with the end of the membership for a guest (required for
+    /// `guest`, refused for other roles). Leaving space manager or device owner drops that
+    /// role's scope in the same transaction, so a later re-grant starts empty. Needs step-up;
+    /// audited as `authz_role_change` with before and after.
+    pub async fn change_role_until(
+        &self,
+        principal: &Principal,
+        actor: &Actor,
+        org: OrgId,
+        account: AccountId,
+        role: &str,
+        expires_at_ms: Option<i64>,
+    ) -> Result<Person, ServiceError> {
+        let role = Role::parse(role).ok_or_else(|| {
+            DomainError::invalid(
+                "role",
+                "role must be guest, member, device_owner, space_manager or org_admin",
+            )
+        })?;
         let now_ms = self.clock.now_ms();
+        match (role, expires_at_ms) {
+            (Role::Guest, None) => {
+                return Err(DomainError::invalid(
+                    "expires_at",
+                    "a guest's membership is time-limited: give expires_at",
+                )
+                .into());
+            }
+            (Role::Guest, Some(end)) if end <= now_ms => {
+                return Err(
+                    DomainError::invalid("expires_at", "expires_at must be in the future").into(),
+                );
+            }
+            (Role::Guest, Some(_)) | (_, None) => {}
+            (_, Some(_)) => {
+                return Err(DomainError::invalid(
+                    "expires_at",
+                    "only a guest's membership has an end; leave expires_at out",
+                )
+                .into());
+            }
+        }
         let mut tx = self.store.write().await?;
         principal
             .require_member(&mut tx, org, Need::ADMIN_WRITE)
             .await?;
         let (mut m, record, invited_name) = target(&mut tx, org, account).await?;
         principal.require_step_up(now_ms)?;
-        if m.role == role {
+        if m.role == role && m.expires_at_ms == expires_at_ms {
             return Ok(person(&record, &m, invited_name.as_deref(), now_ms));
         }
         let before = m.role;
-        if before.is_admin() && m.status == MembershipStatus::Active {
+        let before_expires = m.expires_at_ms;
+        if before.is_admin() && !role.is_admin() && m.status == MembershipStatus::Active {
             keep_an_admin(&mut tx, org, account).await?;
         }
         m.role = role;
+        m.expires_at_ms = expires_at_ms;
         m.version = tx.update_membership(&m).await?;
-        let sessions = if before.is_admin() {
+        if before != role {
+            if before == Role::SpaceManager {
+                tx.set_managed_spaces(org, account, &[]).await?;
+            }
+            if before == Role::DeviceOwner {
+                tx.set_owned_devices(org, account, &[]).await?;
+            }
+        }
+        let sessions = if before.is_admin() && !role.is_admin() {
             cut_access(&mut tx, org, account, now_ms).await?
         } else {
             0
@@ -474,7 +536,9 @@ impl App {
                 now_ms,
                 "authz_role_change",
                 format!("user:{account}"),
-                json!({ "account_id": account, "before": before.as_str(), "after": role.as_str(), "sessions_ended": sessions }),
+                json!({ "account_id": account, "before": before.as_str(), "after": role.as_str(),
+                    "expires_at_ms_before": before_expires, "expires_at_ms_after": expires_at_ms,
+                    "sessions_ended": sessions }),
             ),
         )
         .await?;

@@ -3,7 +3,7 @@
 //! it works on (security.md "Authorization and tenancy"): ids of another tenant answer 404 —
 //! never told apart from ids that do not exist — and a role that is too low answers 403.
 
-use latchkey_domain::identity::{ApiScope, MembershipStatus, Role};
+use latchkey_domain::identity::{ApiScope, Role};
 use latchkey_domain::tenancy::Organisation;
 use latchkey_domain::{AccountId, DomainError, ErrorCode, OrgId};
 use latchkey_store::Tx;
@@ -59,6 +59,9 @@ pub struct Principal {
     pub mfa_enrolled: bool,
     /// How the caller authenticated.
     pub credential: Credential,
+    /// When the request was authenticated, epoch ms UTC: the instant against which time-limited
+    /// memberships (guests) are judged for the whole request.
+    pub at_ms: i64,
 }
 
 /// What an operation needs inside an organisation.
@@ -71,14 +74,14 @@ pub struct Need {
 }
 
 impl Need {
-    /// Any member may read.
+    /// Any member (guests included) may read.
     pub const MEMBER_READ: Need = Need {
-        role: Role::Member,
+        role: Role::Guest,
         write: false,
     };
-    /// Any member may change (their own things).
+    /// Any member (guests included) may change (their own things).
     pub const MEMBER_WRITE: Need = Need {
-        role: Role::Member,
+        role: Role::Guest,
         write: true,
     };
     /// Org admins read.
@@ -155,8 +158,9 @@ impl Principal {
     }
 
     /// The caller's active membership of `org`, if it allows `need`: 404 when the caller is not
-    /// an active member (or the API token belongs to another organisation), 403 when the role or
-    /// token scope is too low, `mfa_enrolment_required` for admin work without MFA.
+    /// an active member (a guest past their end counts as not active; or the API token belongs
+    /// to another organisation), 403 when the role or token scope is too low,
+    /// `mfa_enrolment_required` for admin work without MFA.
     pub async fn require_member(
         &self,
         tx: &mut Tx,
@@ -181,7 +185,7 @@ impl Principal {
         let membership = tx
             .membership(org, self.account_id)
             .await?
-            .filter(|m| m.status == MembershipStatus::Active)
+            .filter(|m| m.is_active_at(self.at_ms))
             .ok_or_else(org_not_found)?;
         if membership.role < need.role {
             return Err(DomainError::new(
@@ -225,7 +229,7 @@ impl App {
             if let (Some(m), Some(org)) = (
                 tx.membership(org_id, principal.account_id).await?,
                 tx.organisation(org_id).await?,
-            ) && m.status == MembershipStatus::Active
+            ) && m.is_active_at(self.clock.now_ms())
             {
                 found.push((org, m.role));
             }
@@ -263,6 +267,7 @@ impl App {
                 is_operator: a.is_operator,
                 mfa_enrolled: a.totp_secret.is_some(),
                 credential: Credential::Session { digest, record },
+                at_ms: self.clock.now_ms(),
             }))
     }
 
@@ -308,6 +313,7 @@ impl App {
                 id: token.id,
                 scope: token.scope,
             },
+            at_ms: now_ms,
         }))
     }
 }

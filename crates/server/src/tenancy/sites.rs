@@ -36,6 +36,9 @@ impl App {
             .into());
         }
         let site = Site {
+            address: None,
+            labels: Vec::new(),
+            version: 1,
             id: SiteId::generate(),
             org_id,
             name,

@@ -27,6 +27,16 @@ pub struct Membership {
     pub created_at_ms: i64,
     /// Optimistic-concurrency version.
     pub version: i64,
+    /// When a guest's membership ends, epoch ms UTC (`None`: it does not end).
+    pub expires_at_ms: Option<i64>,
+}
+
+impl Membership {
+    /// True while the membership is active and, for a time-limited one, not yet past its end:
+    /// an expired guest is treated exactly like a disabled member.
+    pub fn is_active_at(&self, now_ms: i64) -> bool {
+        self.status == MembershipStatus::Active && self.expires_at_ms.is_none_or(|end| now_ms < end)
+    }
 }
 
 /// Membership storage; every call is scoped to one organisation except `organisations_of`.
@@ -70,7 +80,7 @@ pub trait MembershipRepo {
     ) -> impl Future<Output = Result<Vec<OrgId>>> + Send;
 }
 
-const COLUMNS: &str = "account_id, role, status, created_at_ms, version";
+const COLUMNS: &str = "account_id, role, status, created_at_ms, version, expires_at_ms";
 
 fn decode(org: OrgId, row: &Row) -> Result<Membership> {
     let account = row.text("account_id")?;
@@ -87,6 +97,7 @@ fn decode(org: OrgId, row: &Row) -> Result<Membership> {
             .ok_or_else(|| StoreError::Corrupt(format!("membership status {status:?}")))?,
         created_at_ms: row.int("created_at_ms")?,
         version: row.int("version")?,
+        expires_at_ms: row.opt_int("expires_at_ms")?,
     })
 }
 
@@ -101,15 +112,16 @@ impl MembershipRepo for Tx {
         }
         self.inner
             .execute(
-                "INSERT INTO memberships (tenant_id, account_id, role, status, created_at_ms, version) \
-                 VALUES ($1, $2, $3, $4, $5, $6)",
+                "INSERT INTO memberships (tenant_id, account_id, role, status, created_at_ms, version, expires_at_ms) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
                 args![
                     org.clone(),
                     account.clone(),
                     m.role.as_str(),
                     m.status.as_str(),
                     m.created_at_ms,
-                    m.version
+                    m.version,
+                    m.expires_at_ms
                 ],
             )
             .await?;
@@ -151,14 +163,15 @@ impl MembershipRepo for Tx {
         let changed = self
             .inner
             .execute(
-                "UPDATE memberships SET role = $1, status = $2, version = version + 1 \
+                "UPDATE memberships SET role = $1, status = $2, expires_at_ms = $6, version = version + 1 \
                  WHERE tenant_id = $3 AND account_id = $4 AND version = $5",
                 args![
                     m.role.as_str(),
                     m.status.as_str(),
                     m.org_id.to_string(),
                     m.account_id.to_string(),
-                    m.version
+                    m.version,
+                    m.expires_at_ms
                 ],
             )
             .await?;

@@ -126,6 +126,7 @@ async fn join_org(app: &App, account: AccountId) -> anyhow::Result<String> {
         status: MembershipStatus::Active,
         created_at_ms: app.clock.now_ms(),
         version: 1,
+        expires_at_ms: None,
     })
     .await?;
     tx.commit().await?;

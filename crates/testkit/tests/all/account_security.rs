@@ -928,6 +928,7 @@ async fn org_with_member(app: &App, account: AccountId, role: Role) -> anyhow::R
         status: MembershipStatus::Active,
         created_at_ms: app.clock.now_ms(),
         version: 1,
+        expires_at_ms: None,
     })
     .await?;
     tx.commit().await?;
@@ -1404,6 +1405,7 @@ async fn reset_holds_org_admins_to_twelve_characters() -> anyhow::Result<()> {
         status: MembershipStatus::Active,
         created_at_ms: server.db.clock.now_ms(),
         version: 1,
+        expires_at_ms: None,
     })
     .await?;
     tx.commit().await?;
@@ -1466,6 +1468,7 @@ async fn admin_unlock_also_clears_locked_device_lanes() -> anyhow::Result<()> {
             status: MembershipStatus::Active,
             created_at_ms: db.clock.now_ms(),
             version: 1,
+            expires_at_ms: None,
         })
         .await?;
         let mut record = tx.account(bob).await?.expect("bob");

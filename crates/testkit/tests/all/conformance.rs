@@ -105,7 +105,10 @@ async fn sites_are_scoped_to_their_tenant(db: TestDb) -> anyhow::Result<()> {
         org_id: a.id,
         name: "HQ".into(),
         time_zone: "Asia/Tokyo".into(),
+        address: Some("1-1 Chiyoda".into()),
+        labels: vec!["hq".into()],
         created_at_ms: 5,
+        version: 1,
     };
     let mut tx = store.write().await?;
     tx.insert_site(a.id, &site).await?;

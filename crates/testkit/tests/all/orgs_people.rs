@@ -103,6 +103,7 @@ pub(super) async fn join(
         status,
         created_at_ms: app.clock.now_ms(),
         version: 1,
+        expires_at_ms: None,
     })
     .await?;
     tx.commit().await?;
@@ -1252,6 +1253,7 @@ async fn target(
         status,
         created_at_ms: now,
         version: 1,
+        expires_at_ms: None,
     })
     .await?;
     tx.commit().await?;
