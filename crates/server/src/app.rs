@@ -27,6 +27,8 @@ pub struct App {
     pub public_url: OnceLock<String>,
     /// The per-IP throttle on failed sign-ins (research §2.2 L0), shared by every entry point.
     pub throttle: Arc<LoginThrottle>,
+    /// Each organisation's access decision model, reloaded when its access version moves.
+    pub access_models: crate::access::model_cache::AccessModels,
 }
 
 impl App {
@@ -44,6 +46,7 @@ impl App {
             )),
             public_url: OnceLock::new(),
             throttle: Arc::new(LoginThrottle::default()),
+            access_models: crate::access::model_cache::AccessModels::default(),
         }
     }
 

@@ -5,6 +5,7 @@
 //! surface (REST `/api/v1` with OpenAPI, the console, `/healthz`, `/readyz`, `/metrics`), TLS,
 //! configuration, logging and start-up. The `latchkey` binary is a thin CLI over this crate.
 
+pub mod access;
 pub mod app;
 pub mod config;
 pub mod console;

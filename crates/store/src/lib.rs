@@ -49,4 +49,6 @@ pub const TABLES: &[&str] = &[
     "device_groups",
     "device_group_members",
     "labels",
+    "grants",
+    "access_versions",
 ];

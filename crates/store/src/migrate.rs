@@ -59,6 +59,12 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("migrations/sqlite/0007_directory.sql"),
         postgres: include_str!("migrations/postgres/0007_directory.sql"),
     },
+    Migration {
+        version: 8,
+        name: "grants",
+        sqlite: include_str!("migrations/sqlite/0008_grants.sql"),
+        postgres: include_str!("migrations/postgres/0008_grants.sql"),
+    },
 ];
 
 /// Every schema version this binary knows, oldest first (numbers may skip: branches reserve theirs).

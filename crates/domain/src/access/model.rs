@@ -746,6 +746,20 @@ impl AccessModel {
     pub fn has_grant(&self, grant: GrantId) -> bool {
         self.grant_index.contains_key(&grant)
     }
+
+    /// Whether the person is a member of the group (the server's holder check before sharing).
+    pub fn is_member(&self, group: GroupId, person: AccountId) -> bool {
+        match (self.group_index.get(&group), self.person_idx(&person)) {
+            (Some(g), Some(p)) => self.person_groups.row(p).binary_search(g).is_ok(),
+            _ => false,
+        }
+    }
+
+    /// The space a lock is placed in (scope checks on grants that target a lock).
+    pub fn space_of_lock(&self, lock: DeviceId) -> Option<SpaceId> {
+        let rec = self.lock(self.lock_idx(&lock)?)?;
+        self.spaces.get(rec.space as usize).map(|s| s.id)
+    }
 }
 
 /// Sizes of a model (for reports and the benchmark).
