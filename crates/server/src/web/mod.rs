@@ -3,6 +3,7 @@
 pub mod account;
 pub mod api;
 pub mod auth;
+pub mod directory;
 pub mod health;
 pub mod metrics;
 pub mod middleware;
