@@ -9,6 +9,7 @@ pub mod access;
 pub mod app;
 pub mod config;
 pub mod console;
+pub mod directory;
 pub mod identity;
 pub mod logging;
 pub mod mail;

@@ -8,7 +8,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::ids::{DeviceId, SpaceId};
+use crate::ids::{DeviceId, SiteId, SpaceId};
 
 use super::space::SpaceTree;
 
@@ -39,6 +39,16 @@ impl DirectoryScope {
                 .self_and_ancestors(space)
                 .iter()
                 .any(|s| roots.contains(s)),
+            DirectoryScope::Devices(_) | DirectoryScope::Nothing => false,
+        }
+    }
+
+    /// True if the caller may see the site: org admins all, a space manager the sites their
+    /// subtrees lie in (to read its time zone and holidays), a device owner none.
+    pub fn covers_site(&self, tree: &SpaceTree, site: SiteId) -> bool {
+        match self {
+            DirectoryScope::Everything => true,
+            DirectoryScope::Spaces(roots) => roots.iter().any(|r| tree.site_of(*r) == Some(site)),
             DirectoryScope::Devices(_) | DirectoryScope::Nothing => false,
         }
     }
@@ -93,5 +103,9 @@ mod tests {
         assert!(!owner.covers_space(&tree, beside));
         assert!(!DirectoryScope::Nothing.covers_device(&tree, mine, Some(inner)));
         assert!(DirectoryScope::Everything.covers_space(&tree, beside));
+        assert!(
+            manager.covers_site(&tree, site) && !manager.covers_site(&tree, SiteId::generate())
+        );
+        assert!(!owner.covers_site(&tree, site));
     }
 }

@@ -100,7 +100,7 @@ fn org_not_found() -> ServiceError {
     DomainError::new(ErrorCode::NotFound, "organisation not found").into()
 }
 
-fn mfa_required() -> ServiceError {
+pub(crate) fn mfa_required() -> ServiceError {
     DomainError::new(
         ErrorCode::MfaEnrolmentRequired,
         "set up two-step verification (an authenticator app) before using admin functions",

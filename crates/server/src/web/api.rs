@@ -58,6 +58,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc.merge(crate::web::orgs::Doc::openapi());
     doc.merge(crate::web::account::Doc::openapi());
     doc.merge(crate::web::settings::Doc::openapi());
+    doc.merge(crate::web::directory::Doc::openapi());
     doc.merge(crate::web::grants::Doc::openapi());
     doc
 }
@@ -89,5 +90,6 @@ pub(crate) fn routes() -> Router<WebState> {
         .merge(crate::web::orgs::routes())
         .merge(crate::web::account::routes())
         .merge(crate::web::settings::routes())
+        .merge(crate::web::directory::routes())
         .merge(crate::web::grants::routes())
 }

@@ -3,6 +3,7 @@
 pub mod account;
 pub mod api;
 pub mod auth;
+pub mod directory;
 pub mod grants;
 pub mod health;
 pub mod metrics;

@@ -705,8 +705,12 @@ pub(crate) async fn enable_member(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RoleBody {
-    /// `member` or `org_admin`.
+    /// `guest`, `member`, `device_owner`, `space_manager` or `org_admin`. A space manager's
+    /// spaces and a device owner's devices are set through `…/members/{account}/scopes`.
     pub role: String,
+    /// When a guest's membership ends, RFC 3339 UTC: required for `guest`, refused otherwise.
+    #[serde(default)]
+    pub expires_at: Option<String>,
 }
 
 /// Changes a person's role; losing the admin role ends their sessions (org admins, step-up).
@@ -719,7 +723,7 @@ pub struct RoleBody {
         (status = 403, description = "Not an org admin, or sign in again first (step_up_required)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = NOT_YOURS, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The last active org admin", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Unknown role", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Unknown role; a guest without expires_at (or in the past); expires_at for another role", body = Problem, content_type = "application/problem+json"),
     ))]
 pub(crate) async fn change_member_role(
     State(state): State<WebState>,
@@ -728,9 +732,21 @@ pub(crate) async fn change_member_role(
     Json(body): Json<RoleBody>,
 ) -> Result<Json<MemberBody>, ApiError> {
     let (org, account) = (org_id(&org)?, account_id(&account)?);
+    let expires_at_ms = body
+        .expires_at
+        .as_deref()
+        .map(|t| latchkey_domain::time::parse_rfc3339("expires_at", t))
+        .transpose()?;
     let person = state
         .app
-        .change_role(&caller.principal, &caller.actor(), org, account, &body.role)
+        .change_role_until(
+            &caller.principal,
+            &caller.actor(),
+            org,
+            account,
+            &body.role,
+            expires_at_ms,
+        )
         .await?;
     Ok(Json(person.into()))
 }
