@@ -28,7 +28,7 @@ pub struct App {
     /// The per-IP throttle on failed sign-ins (research §2.2 L0), shared by every entry point.
     pub throttle: Arc<LoginThrottle>,
     /// Each organisation's access decision model, reloaded when its access version moves.
-    pub access_models: crate::access::model_cache::AccessModels,
+    pub access_models: Arc<crate::access::model_cache::AccessModels>,
 }
 
 impl App {
@@ -46,7 +46,7 @@ impl App {
             )),
             public_url: OnceLock::new(),
             throttle: Arc::new(LoginThrottle::default()),
-            access_models: crate::access::model_cache::AccessModels::default(),
+            access_models: Arc::default(),
         }
     }
 

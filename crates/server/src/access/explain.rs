@@ -102,9 +102,9 @@ impl App {
         if !asker.covers_lock(&model, lock) {
             return Err(lock_not_found());
         }
-        Ok(model
+        model
             .who_can_open(lock, at_ms)
-            .map_err(|_| lock_not_found())?)
+            .map_err(|_| lock_not_found())
     }
 
     /// Every lock the person may open at `at_ms` (cut to the caller's scope), with the grants.
@@ -216,9 +216,7 @@ impl App {
                     .ok_or_else(|| DomainError::not_found("grant"))?;
                 let in_scope = scope.is_everything()
                     || match record.spec.target {
-                        Target::Lock(l) => {
-                            scope.covers_device(tree, l, model.space_of_lock(l))
-                        }
+                        Target::Lock(l) => scope.covers_device(tree, l, model.space_of_lock(l)),
                         Target::Space(s) => scope.covers_space(tree, s),
                         Target::DeviceGroup(_) => false,
                     };

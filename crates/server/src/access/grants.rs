@@ -25,8 +25,8 @@ use latchkey_domain::tenancy::OrgStatus;
 use latchkey_domain::{AccountId, DomainError, ErrorCode, GrantId, OrgId, Scope};
 use latchkey_store::Tx;
 use latchkey_store::repo::{
-    AuditRepo, DeviceGroupRepo, DeviceRegistryRepo, GrantFilter, GrantRecord, GrantRepo,
-    GroupRepo, MembershipRepo, OrganisationRepo, SpaceRepo,
+    AuditRepo, DeviceGroupRepo, DeviceRegistryRepo, GrantFilter, GrantRecord, GrantRepo, GroupRepo,
+    MembershipRepo, OrganisationRepo, SpaceRepo,
 };
 use serde_json::{Value, json};
 
@@ -286,7 +286,11 @@ impl App {
         let (validated, schedule_spec) = schedule(new.schedule)?;
         let note = note(new.note)?;
         if new.rights.is_empty() {
-            return Err(DomainError::invalid("rights", "name at least one right: unlock, share or manage").into());
+            return Err(DomainError::invalid(
+                "rights",
+                "name at least one right: unlock, share or manage",
+            )
+            .into());
         }
         if new.max_share_duration_ms.is_some_and(|ms| ms <= 0) {
             return Err(DomainError::invalid(
@@ -354,7 +358,9 @@ impl App {
         let note = note(share.note)?;
         let now_ms = self.clock.now_ms();
         let mut tx = self.store.write().await?;
-        let membership = principal.require_member(&mut tx, org, Need::MEMBER_WRITE).await?;
+        let membership = principal
+            .require_member(&mut tx, org, Need::MEMBER_WRITE)
+            .await?;
         require_active_org(&mut tx, org).await?;
         let model = self.access_model(&mut tx, org).await?;
         let Some(parent_record) = tx.grant(org, parent).await? else {
@@ -370,7 +376,9 @@ impl App {
             return Err(role_refused("sharing (guests cannot share their access)"));
         }
         if share.person == principal.account_id {
-            return Err(DomainError::invalid("person", "share with someone else, not yourself").into());
+            return Err(
+                DomainError::invalid("person", "share with someone else, not yourself").into(),
+            );
         }
         Self::check_subject(&mut tx, org, Subject::Person(share.person)).await?;
         let mut spec = GrantSpec::new(
@@ -497,17 +505,21 @@ impl App {
             }
         };
         if !may_revoke {
-            return Err(if Self::reach_covers(&reach, &model, principal.account_id, &record.spec) {
-                role_refused("revoking a grant you were given (ask whoever gave it)")
-            } else {
-                not_found()
-            });
+            return Err(
+                if Self::reach_covers(&reach, &model, principal.account_id, &record.spec) {
+                    role_refused("revoking a grant you were given (ask whoever gave it)")
+                } else {
+                    not_found()
+                },
+            );
         }
         if record.revoked_at_ms.is_some() {
-            return Err(DomainError::new(ErrorCode::Conflict, "the grant is already revoked").into());
+            return Err(
+                DomainError::new(ErrorCode::Conflict, "the grant is already revoked").into(),
+            );
         }
-        let revoked = revoke_with_descendants(&mut tx, &model, org, &[id], principal, actor, now_ms)
-            .await?;
+        let revoked =
+            revoke_with_descendants(&mut tx, &model, org, &[id], principal, actor, now_ms).await?;
         tx.commit().await?;
         Ok(revoked)
     }
@@ -529,7 +541,9 @@ impl App {
         }
         let now_ms = self.clock.now_ms();
         let mut tx = self.store.write().await?;
-        principal.require_member(&mut tx, org, Need::ADMIN_WRITE).await?;
+        principal
+            .require_member(&mut tx, org, Need::ADMIN_WRITE)
+            .await?;
         require_active_org(&mut tx, org).await?;
         let model = self.access_model(&mut tx, org).await?;
         for id in ids {

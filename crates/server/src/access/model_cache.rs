@@ -22,6 +22,15 @@ pub struct AccessModels {
     models: Mutex<HashMap<OrgId, (i64, Arc<AccessModel>)>>,
 }
 
+impl std::fmt::Debug for AccessModels {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let cached = self.models.lock().map_or(0, |m| m.len());
+        f.debug_struct("AccessModels")
+            .field("organisations", &cached)
+            .finish()
+    }
+}
+
 impl AccessModels {
     fn cached(&self, org: OrgId, version: i64) -> Option<Arc<AccessModel>> {
         let models = self.models.lock().unwrap_or_else(|p| p.into_inner());

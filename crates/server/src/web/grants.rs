@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use latchkey_domain::access::{
-    Decision, DayWindow, Denial, GrantRefusal, Interval, NearMiss, OpenDate, Reason, Removal,
+    DayWindow, Decision, Denial, GrantRefusal, Interval, NearMiss, OpenDate, Reason, Removal,
     Rights, ScheduleSpec, Subject, SubjectPath, Target, TargetPath, WallTime, Weekdays,
     WeeklyWindow,
 };
@@ -45,9 +45,15 @@ pub(crate) fn routes() -> Router<WebState> {
             "/api/v1/orgs/{org}/grants",
             get(list_grants).post(create_grant),
         )
-        .route("/api/v1/orgs/{org}/grants/bulk-revocation", post(bulk_revoke))
+        .route(
+            "/api/v1/orgs/{org}/grants/bulk-revocation",
+            post(bulk_revoke),
+        )
         .route("/api/v1/orgs/{org}/grants/{grant}", get(show_grant))
-        .route("/api/v1/orgs/{org}/grants/{grant}/shares", post(share_grant))
+        .route(
+            "/api/v1/orgs/{org}/grants/{grant}/shares",
+            post(share_grant),
+        )
         .route(
             "/api/v1/orgs/{org}/grants/{grant}/revocation",
             post(revoke_grant),
@@ -172,9 +178,12 @@ fn rights(names: &[String]) -> Result<Rights, DomainError> {
 /// Seconds to ms, refusing negatives and overflow.
 fn secs_to_ms(field: &'static str, secs: Option<i64>) -> Result<Option<i64>, DomainError> {
     secs.map(|s| {
-        s.checked_mul(1000)
-            .filter(|ms| *ms > 0)
-            .ok_or_else(|| DomainError::invalid(field, format!("{field} must be a positive number of seconds")))
+        s.checked_mul(1000).filter(|ms| *ms > 0).ok_or_else(|| {
+            DomainError::invalid(
+                field,
+                format!("{field} must be a positive number of seconds"),
+            )
+        })
     })
     .transpose()
 }
@@ -197,7 +206,10 @@ impl RefBody {
         match self.kind.as_str() {
             "person" => Ok(Subject::Person(body_id("subject.id", &self.id)?)),
             "group" => Ok(Subject::Group(body_id("subject.id", &self.id)?)),
-            _ => Err(DomainError::invalid("subject.kind", "subject.kind must be person or group")),
+            _ => Err(DomainError::invalid(
+                "subject.kind",
+                "subject.kind must be person or group",
+            )),
         }
     }
 
@@ -215,16 +227,31 @@ impl RefBody {
 
     fn of_subject(subject: Subject) -> Self {
         match subject {
-            Subject::Person(id) => Self { kind: "person".into(), id: id.to_string() },
-            Subject::Group(id) => Self { kind: "group".into(), id: id.to_string() },
+            Subject::Person(id) => Self {
+                kind: "person".into(),
+                id: id.to_string(),
+            },
+            Subject::Group(id) => Self {
+                kind: "group".into(),
+                id: id.to_string(),
+            },
         }
     }
 
     fn of_target(target: Target) -> Self {
         match target {
-            Target::Lock(id) => Self { kind: "lock".into(), id: id.to_string() },
-            Target::Space(id) => Self { kind: "space".into(), id: id.to_string() },
-            Target::DeviceGroup(id) => Self { kind: "device_group".into(), id: id.to_string() },
+            Target::Lock(id) => Self {
+                kind: "lock".into(),
+                id: id.to_string(),
+            },
+            Target::Space(id) => Self {
+                kind: "space".into(),
+                id: id.to_string(),
+            },
+            Target::DeviceGroup(id) => Self {
+                kind: "device_group".into(),
+                id: id.to_string(),
+            },
         }
     }
 }
@@ -442,7 +469,13 @@ impl From<GrantRecord> for GrantBody {
             id: g.spec.id.to_string(),
             subject: RefBody::of_subject(g.spec.subject),
             target: RefBody::of_target(g.spec.target),
-            rights: g.spec.rights.names().into_iter().map(str::to_owned).collect(),
+            rights: g
+                .spec
+                .rights
+                .names()
+                .into_iter()
+                .map(str::to_owned)
+                .collect(),
             schedule: ScheduleBody::of_spec(&g.schedule),
             uses: g.spec.uses,
             reshare_depth: g.spec.reshare_depth,
@@ -576,15 +609,28 @@ impl From<Reason> for ReasonBody {
         Self {
             grant_id: r.grant.to_string(),
             subject: match r.subject {
-                SubjectPath::Direct => PathBody { kind: "direct", id: None },
-                SubjectPath::Group(g) => PathBody { kind: "group", id: Some(g.to_string()) },
+                SubjectPath::Direct => PathBody {
+                    kind: "direct",
+                    id: None,
+                },
+                SubjectPath::Group(g) => PathBody {
+                    kind: "group",
+                    id: Some(g.to_string()),
+                },
             },
             target: match r.target {
-                TargetPath::Lock => PathBody { kind: "lock", id: None },
-                TargetPath::Space(s) => PathBody { kind: "space", id: Some(s.to_string()) },
-                TargetPath::DeviceGroup(d) => {
-                    PathBody { kind: "device_group", id: Some(d.to_string()) }
-                }
+                TargetPath::Lock => PathBody {
+                    kind: "lock",
+                    id: None,
+                },
+                TargetPath::Space(s) => PathBody {
+                    kind: "space",
+                    id: Some(s.to_string()),
+                },
+                TargetPath::DeviceGroup(d) => PathBody {
+                    kind: "device_group",
+                    id: Some(d.to_string()),
+                },
             },
             delegated_from: r.delegated_from.map(|g| g.to_string()),
         }
@@ -673,7 +719,10 @@ impl From<Decision> for DecisionBody {
                 because: because.into_iter().map(Into::into).collect(),
                 near_misses: Vec::new(),
             },
-            Decision::Denied { reason, near_misses } => Self {
+            Decision::Denied {
+                reason,
+                near_misses,
+            } => Self {
                 decision: "denied",
                 reason: Some(snake::<Denial>(&reason)),
                 because: Vec::new(),
@@ -805,15 +854,23 @@ pub(crate) async fn list_grants(
     let org = org_id(&org)?;
     let subject = match (&q.person_id, &q.group_id) {
         (Some(_), Some(_)) => {
-            return Err(DomainError::invalid("group_id", "filter by person_id or group_id, not both").into());
+            return Err(DomainError::invalid(
+                "group_id",
+                "filter by person_id or group_id, not both",
+            )
+            .into());
         }
         (Some(p), None) => Some(Subject::Person(body_id("person_id", p)?)),
         (None, Some(g)) => Some(Subject::Group(body_id("group_id", g)?)),
         (None, None) => None,
     };
     let targets = [
-        q.lock_id.as_deref().map(|l| body_id("lock_id", l).map(Target::Lock)),
-        q.space_id.as_deref().map(|s| body_id("space_id", s).map(Target::Space)),
+        q.lock_id
+            .as_deref()
+            .map(|l| body_id("lock_id", l).map(Target::Lock)),
+        q.space_id
+            .as_deref()
+            .map(|s| body_id("space_id", s).map(Target::Space)),
         q.device_group_id
             .as_deref()
             .map(|d| body_id("device_group_id", d).map(Target::DeviceGroup)),
@@ -840,7 +897,11 @@ pub(crate) async fn list_grants(
                     .expiring_within_days
                     .map(|d| now_ms.saturating_add(i64::from(d) * 86_400_000)),
                 now_ms,
-                after: q.cursor.as_deref().map(|c| body_id("cursor", c)).transpose()?,
+                after: q
+                    .cursor
+                    .as_deref()
+                    .map(|c| body_id("cursor", c))
+                    .transpose()?,
                 limit: q.limit.unwrap_or(50),
             },
         )
@@ -901,7 +962,9 @@ pub(crate) async fn show_grant(
     Path((org, grant)): Path<(String, String)>,
 ) -> Result<Json<GrantBody>, ApiError> {
     let (org, grant) = (org_id(&org)?, grant_id(&grant)?);
-    Ok(Json(state.app.grant(&caller.principal, org, grant).await?.into()))
+    Ok(Json(
+        state.app.grant(&caller.principal, org, grant).await?.into(),
+    ))
 }
 
 /// Shares a grant the caller holds with another member, never wider than it (holders of a grant
