@@ -17,6 +17,7 @@
 pub mod device_groups;
 pub mod devices;
 pub mod groups;
+pub mod import;
 pub mod people;
 pub mod scope;
 pub mod search;

@@ -36,6 +36,7 @@ mod encryption_at_rest;
 mod grants;
 mod http;
 mod identity;
+mod imports;
 mod journey;
 mod mail;
 mod orgs_console;
