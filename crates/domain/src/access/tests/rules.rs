@@ -368,7 +368,7 @@ fn who_and_what_agree_with_decide() {
     assert_eq!(who_night, vec![org.alice]);
     assert_eq!(
         model.who_can_open(id(999), at),
-        Err(LookupError::UnknownLock(id(999)))
+        Err(QueryError::UnknownLock(id(999)))
     );
 }
 
