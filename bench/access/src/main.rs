@@ -96,6 +96,23 @@ fn main() {
         mib(model_bytes)
     );
 
+    let samples = org.samples(SEED ^ 0x5eed, SAMPLES);
+    if std::env::var_os("LATCHKEY_BENCH_ONLY_LATCHKEY").is_some() {
+        // For profiling decide alone: skip Cedar entirely.
+        let ours = measure(&samples, |s| {
+            model
+                .decide(org.people[s.person].id, org.locks[s.lock].id, s.at_ms)
+                .is_allowed()
+        });
+        println!(
+            "latchkey decide: {:.0} decisions/s  p50 {:.2} µs  p99 {:.2} µs",
+            ours.per_sec,
+            ours.p50.as_secs_f64() * 1e6,
+            ours.p99.as_secs_f64() * 1e6
+        );
+        return;
+    }
+
     let before = live_bytes();
     let t = Instant::now();
     let cedar = cedar_model::CedarOrg::build(&org);
@@ -108,7 +125,6 @@ fn main() {
         mib(cedar_bytes)
     );
 
-    let samples = org.samples(SEED ^ 0x5eed, SAMPLES);
     println!("checking agreement on {AGREEMENT_SAMPLES} samples ...");
     let mut mismatches = 0;
     let mut allowed = 0;
