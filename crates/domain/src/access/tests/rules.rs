@@ -773,6 +773,10 @@ fn check_derived_refuses_visibly_wider_requests() {
         parent,
     );
     assert_eq!(model.check_derived(&ok), Ok(()));
+    for target in [Target::Space(org.floor), Target::Space(org.room)] {
+        let narrower = proposal(target, Rights::UNLOCK, good_schedule(), parent);
+        assert_eq!(model.check_derived(&narrower), Ok(()), "{target:?}");
+    }
 
     let cases: Vec<(GrantSpec, DelegationError)> = vec![
         (
