@@ -948,3 +948,41 @@ fn check_derived_refuses_visibly_wider_requests() {
         assert!(domain.code.http_status() == 422, "{domain:?}");
     }
 }
+
+#[test]
+fn grant_specs_and_decisions_serialize_for_the_api() {
+    let spec = GrantSpec::new(
+        id(1001),
+        Subject::Group(id(40)),
+        Target::Space(id(11)),
+        Rights::UNLOCK | Rights::SHARE,
+        office_hours(0),
+    )
+    .derived_from(id(1000), id(50));
+    let json = serde_json::to_value(&spec).unwrap();
+    assert_eq!(json["subject"]["kind"], "group");
+    assert_eq!(json["target"]["kind"], "space");
+    assert_eq!(json["rights"], serde_json::json!(["unlock", "share"]));
+    let back: GrantSpec = serde_json::from_value(json).unwrap();
+    assert_eq!(back, spec);
+
+    let mut org = Org::new(TZ);
+    let grant = org.grant(
+        Subject::Group(org.staff),
+        Target::Space(org.building),
+        office_hours(0),
+    );
+    let model = org.build();
+    let allowed =
+        serde_json::to_value(model.decide(org.bob, org.room_door, local(TZ, TUESDAY, 10, 0)))
+            .unwrap();
+    assert_eq!(allowed["decision"], "allowed");
+    assert_eq!(allowed["because"][0]["grant"], grant.to_string());
+    assert_eq!(allowed["because"][0]["subject"]["kind"], "group");
+    let denied =
+        serde_json::to_value(model.decide(org.bob, org.room_door, local(TZ, TUESDAY, 20, 0)))
+            .unwrap();
+    assert_eq!(denied["decision"], "denied");
+    assert_eq!(denied["reason"], "outside_window");
+    assert_eq!(denied["near_misses"][0]["refusal"], "outside_window");
+}
