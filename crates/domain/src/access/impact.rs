@@ -84,8 +84,13 @@ impl AccessModel {
                     .iter()
                     .map(|(_, g)| *g)
                     .collect();
+                let group_key = people + gi;
                 for (idx, grant) in (0u32..).zip(&self.grants) {
-                    if grant.shared_by == p {
+                    let shared_from_the_group = grant.shared_by == p
+                        && self
+                            .grant(grant.parent)
+                            .is_some_and(|parent| parent.subject == group_key);
+                    if shared_from_the_group {
                         affected.push(idx);
                         affected.extend(self.descendant_indexes(idx));
                     }

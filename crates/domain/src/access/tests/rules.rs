@@ -469,6 +469,39 @@ fn removing_a_sharer_from_the_group_ends_their_shares() {
         lock: org.room_door
     }));
     assert!(!impact.lose.iter().any(|p| p.person == org.bob));
+    // A share from a grant Dora holds directly is untouched by her leaving the group.
+    let mut direct = Org::new(TZ);
+    let own = direct.grant_with(
+        Subject::Person(direct.dora),
+        Target::Space(direct.building),
+        Rights::UNLOCK | Rights::SHARE,
+        always(),
+        |_| {},
+    );
+    let dora = direct.dora;
+    direct.grant_with(
+        Subject::Person(direct.gus),
+        Target::Lock(direct.room_door),
+        Rights::UNLOCK,
+        always(),
+        move |g| {
+            g.delegation = Some(Delegation {
+                parent: own,
+                shared_by: dora,
+            })
+        },
+    );
+    let model = direct.build();
+    let impact = model
+        .what_changes_if(
+            Removal::Membership {
+                group: direct.staff,
+                person: direct.dora,
+            },
+            at,
+        )
+        .unwrap();
+    assert_eq!(impact, Impact::default());
 }
 
 #[test]
