@@ -77,7 +77,9 @@ pub use model::{
     AccessModel, AccessModelBuilder, LockSpec, MAX_DELEGATION_DEPTH, ModelCounts, ModelError,
     PersonSpec, SiteSpec, SpaceSpec,
 };
-pub use queries::{LockAccess, MAX_ACCESS_WINDOW_RANGE_MS, PersonAccess, QueryError};
+pub use queries::{
+    DelegationNode, LockAccess, MAX_ACCESS_WINDOW_RANGE_MS, PersonAccess, QueryError,
+};
 pub use rights::Rights;
 pub use schedule::{
     DayWindow, MAX_BOOKINGS, MAX_EXCEPTION_DATES, MAX_WEEKLY_WINDOWS, MAX_WINDOWS_PER_OPEN_DATE,

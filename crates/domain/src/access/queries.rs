@@ -44,6 +44,19 @@ impl From<QueryError> for DomainError {
     }
 }
 
+/// One grant in a delegation tree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct DelegationNode {
+    /// The grant.
+    pub grant: GrantId,
+    /// Its parent within the tree (none for the root asked for).
+    pub parent: Option<GrantId>,
+    /// Levels below the root.
+    pub depth: u8,
+    /// Marked revoked itself (descendants of a revoked grant allow nothing either way).
+    pub revoked: bool,
+}
+
 /// A person who can open, and every grant that lets them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PersonAccess {
@@ -273,6 +286,33 @@ impl AccessModel {
             .into_iter()
             .filter_map(|d| self.grant(d).map(|rec| rec.id))
             .collect())
+    }
+
+    /// The delegation tree under `grant` (the grant itself first), in pre-order with children
+    /// sorted by id: what the admin's delegation tree view shows.
+    pub fn delegation_tree(&self, grant: GrantId) -> Result<Vec<DelegationNode>, QueryError> {
+        let g = self
+            .grant_idx(&grant)
+            .ok_or(QueryError::UnknownGrant(grant))?;
+        let mut out = Vec::new();
+        let mut stack = vec![(g, 0u8)];
+        while let Some((idx, depth)) = stack.pop() {
+            let Some(rec) = self.grant(idx) else { continue };
+            out.push(DelegationNode {
+                grant: rec.id,
+                parent: if idx == g {
+                    None
+                } else {
+                    self.grant(rec.parent).map(|p| p.id)
+                },
+                depth,
+                revoked: rec.revoked,
+            });
+            let mut children = self.children.row(idx).to_vec();
+            children.sort_unstable_by_key(|c| std::cmp::Reverse(self.grant(*c).map(|r| r.id)));
+            stack.extend(children.into_iter().map(|c| (c, depth.saturating_add(1))));
+        }
+        Ok(out)
     }
 
     pub(crate) fn descendant_indexes(&self, g: u32) -> Vec<u32> {

@@ -678,6 +678,17 @@ fn delegation_chain_is_intersected_and_revocation_cascades() {
     assert!(model.decide(org.dora, org.room_door, day).is_allowed());
     assert_eq!(model.descendants(parent).unwrap(), vec![child, grandchild]);
     assert_eq!(model.ancestors(grandchild).unwrap(), vec![child, parent]);
+    let tree = model.delegation_tree(parent).unwrap();
+    let shape: Vec<(GrantId, Option<GrantId>, u8)> =
+        tree.iter().map(|n| (n.grant, n.parent, n.depth)).collect();
+    assert_eq!(
+        shape,
+        vec![
+            (parent, None, 0),
+            (child, Some(parent), 1),
+            (grandchild, Some(child), 2)
+        ]
+    );
 
     // Revoking the parent revokes everything derived from it.
     let mut revoked = Org::new(TZ);
