@@ -96,8 +96,8 @@ impl App {
         let numbers_in_use: HashSet<String> = tx
             .member_profiles(org_id)
             .await?
-            .into_iter()
-            .filter_map(|(_, p)| p.employee_number)
+            .into_values()
+            .filter_map(|p| p.employee_number)
             .collect();
 
         // Check every row before writing anything.

@@ -6,6 +6,7 @@
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use latchkey_domain::import::ImportRejected;
@@ -81,20 +82,23 @@ fn rejected(r: ImportRejected) -> ApiError {
     ApiError(problem)
 }
 
-fn answer(outcome: ImportOutcome) -> Result<(StatusCode, Json<ImportedBody>), ApiError> {
-    let report = outcome.map_err(rejected)?;
-    Ok((
-        StatusCode::CREATED,
-        Json(ImportedBody {
-            rows: report.rows,
-            invited: report.invited.iter().map(ToString::to_string).collect(),
-            spaces_created: report
-                .spaces_created
-                .iter()
-                .map(ToString::to_string)
-                .collect(),
-        }),
-    ))
+fn answer(outcome: ImportOutcome) -> Response {
+    match outcome {
+        Ok(report) => (
+            StatusCode::CREATED,
+            Json(ImportedBody {
+                rows: report.rows,
+                invited: report.invited.iter().map(ToString::to_string).collect(),
+                spaces_created: report
+                    .spaces_created
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect(),
+            }),
+        )
+            .into_response(),
+        Err(refused) => rejected(refused).into_response(),
+    }
 }
 
 /// Invites everyone in a people file: header `email,display_name[,role,employee_number,labels,groups]`
@@ -118,14 +122,14 @@ pub(crate) async fn import_people(
     Path(org): Path<String>,
     headers: HeaderMap,
     file: Bytes,
-) -> Result<(StatusCode, Json<ImportedBody>), ApiError> {
+) -> Result<Response, ApiError> {
     let org = org_id(&org)?;
     csv_body(&headers)?;
     let outcome = state
         .app
         .import_people(&caller.principal, &caller.actor(), org, &file)
         .await?;
-    answer(outcome)
+    Ok(answer(outcome))
 }
 
 /// Creates the spaces of a spaces file: header `site,path[,kind,labels]`, `path` with `/`
@@ -149,12 +153,12 @@ pub(crate) async fn import_spaces(
     Path(org): Path<String>,
     headers: HeaderMap,
     file: Bytes,
-) -> Result<(StatusCode, Json<ImportedBody>), ApiError> {
+) -> Result<Response, ApiError> {
     let org = org_id(&org)?;
     csv_body(&headers)?;
     let outcome = state
         .app
         .import_spaces(&caller.principal, &caller.actor(), org, &file)
         .await?;
-    answer(outcome)
+    Ok(answer(outcome))
 }
