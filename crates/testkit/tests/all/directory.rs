@@ -35,6 +35,7 @@ on_both_backends!(
     every_directory_change_is_audited_with_before_and_after,
     bad_directory_input_is_refused_clearly_and_changes_nothing,
     lists_page_by_cursor_and_filter_by_label_and_search_finds_names_and_labels,
+    concurrent_crossing_moves_never_make_a_cycle,
 );
 
 /// Two organisations with a directory each. In A: site `hq` (tree top ─ managed ─ inner, and
@@ -2130,5 +2131,51 @@ async fn lists_page_by_cursor_and_filter_by_label_and_search_finds_names_and_lab
     // Nothing of B leaks into A's search.
     let gate = ok(adm, Method::GET, &format!("{a}/search?q=gate"), None).await?;
     assert!(gate["items"].as_array().unwrap().is_empty());
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Concurrency
+
+/// Two admins move P under Q and Q under P at the same moment: each move is valid against the
+/// tree it started from, but together they would make a cycle. Exactly one wins.
+async fn concurrent_crossing_moves_never_make_a_cycle(db: TestDb) -> anyhow::Result<()> {
+    let w = world(db).await?;
+    let a = a(&w);
+    for round in 0..6 {
+        let space = |name: String| json!({ "site_id": w.site_a, "parent_id": w.top, "name": name, "kind": "room" });
+        let p = create(
+            &w.admin_a,
+            &format!("{a}/spaces"),
+            space(format!("P{round}")),
+        )
+        .await?;
+        let q = create(
+            &w.admin_a,
+            &format!("{a}/spaces"),
+            space(format!("Q{round}")),
+        )
+        .await?;
+        let (path_p, path_q) = (format!("{a}/spaces/{p}"), format!("{a}/spaces/{q}"));
+        let (first, second) = tokio::join!(
+            w.admin_a
+                .call(Method::PATCH, &path_p, Some(json!({ "parent_id": q }))),
+            w.admin_a
+                .call(Method::PATCH, &path_q, Some(json!({ "parent_id": p }))),
+        );
+        let mut statuses = vec![first?.0.as_u16(), second?.0.as_u16()];
+        statuses.sort_unstable();
+        assert_eq!(statuses, vec![200, 422], "round {round}");
+        let mut tx = w.server.app.store.read().await?;
+        let tree = latchkey_domain::directory::SpaceTree::of(&tx.spaces(w.org_a).await?);
+        for s in [&p, &q] {
+            let chain = tree.self_and_ancestors(s.parse()?);
+            assert_eq!(
+                chain.last().map(ToString::to_string),
+                Some(w.top.clone()),
+                "round {round}: {s} cut off"
+            );
+        }
+    }
     Ok(())
 }
