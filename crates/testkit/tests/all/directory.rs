@@ -36,6 +36,7 @@ on_both_backends!(
     bad_directory_input_is_refused_clearly_and_changes_nothing,
     lists_page_by_cursor_and_filter_by_label_and_search_finds_names_and_labels,
     concurrent_crossing_moves_never_make_a_cycle,
+    removing_a_person_takes_them_out_of_groups_and_scopes,
 );
 
 /// Two organisations with a directory each. In A: site `hq` (tree top ─ managed ─ inner, and
@@ -1381,6 +1382,42 @@ async fn device_owner_reaches_only_their_devices(db: TestDb) -> anyhow::Result<(
         .await?;
     assert_eq!(wrong.0, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(wrong.1["errors"][0]["field"], "spaces");
+    // Changing a scope is a role grant: it needs a recent sign-in (step-up).
+    w.server.db.clock.advance_ms(11 * 60_000);
+    let stale = w
+        .admin_a
+        .call(
+            Method::PUT,
+            &format!("{a}/members/{}/scopes", w.owner_a_id),
+            Some(json!({ "devices": [] })),
+        )
+        .await?;
+    assert_eq!(
+        (stale.0, stale.1["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("step_up_required"))
+    );
+    assert_eq!(
+        ids(&ok(o, Method::GET, &format!("{a}/devices"), None).await?),
+        vec![w.dev_out.clone()]
+    );
+    // A read-only API token of an org admin reads the directory but changes nothing.
+    let token = ok(
+        &w.admin_a,
+        Method::POST,
+        &format!("{a}/api-tokens"),
+        Some(json!({ "name": "reader", "scope": "read", "expires_in_days": 30 })),
+    )
+    .await?;
+    let reader = ApiSession::with_token(&w.server, token["token"].as_str().unwrap());
+    ok(&reader, Method::GET, &format!("{a}/spaces"), None).await?;
+    let refused = reader
+        .call(
+            Method::PATCH,
+            &format!("{a}/spaces/{}", w.inner),
+            Some(json!({ "name": "R" })),
+        )
+        .await?;
+    assert_eq!(refused.0, StatusCode::FORBIDDEN);
     Ok(())
 }
 
@@ -1675,6 +1712,91 @@ async fn every_directory_change_is_audited_with_before_and_after(db: TestDb) -> 
     assert_eq!(
         find("role_scope_changed")["after"]["spaces"],
         json!([w.top])
+    );
+    // Every kind of directory change is in the trail, the world's set-up included.
+    let extra_site = create(
+        adm,
+        &format!("{a}/sites"),
+        json!({ "name": "Depot", "time_zone": "UTC" }),
+    )
+    .await?;
+    ok(
+        adm,
+        Method::DELETE,
+        &format!("{a}/sites/{extra_site}"),
+        None,
+    )
+    .await?;
+    ok(
+        adm,
+        Method::PATCH,
+        &format!("{a}/devices/{}", w.dev_in),
+        Some(json!({ "space_id": w.managed })),
+    )
+    .await?;
+    let g = create(adm, &format!("{a}/groups"), json!({ "name": "Temp" })).await?;
+    ok(
+        adm,
+        Method::PATCH,
+        &format!("{a}/groups/{g}"),
+        Some(json!({ "description": "for a week" })),
+    )
+    .await?;
+    let dg = create(
+        adm,
+        &format!("{a}/device-groups"),
+        json!({ "name": "Temp", "members": [w.dev_in] }),
+    )
+    .await?;
+    ok(
+        adm,
+        Method::PATCH,
+        &format!("{a}/device-groups/{dg}"),
+        Some(json!({ "labels": ["t"] })),
+    )
+    .await?;
+    ok(
+        adm,
+        Method::DELETE,
+        &format!("{a}/device-groups/{dg}/members/{}", w.dev_in),
+        None,
+    )
+    .await?;
+    let mut kinds: Vec<String> = admin_events(&app, w.org_a)
+        .await?
+        .into_iter()
+        .map(|(c, _, _)| c)
+        .collect();
+    kinds.sort();
+    kinds.dedup();
+    assert_eq!(
+        kinds,
+        [
+            "device_changed",
+            "device_created",
+            "device_deleted",
+            "device_group_changed",
+            "device_group_created",
+            "device_group_deleted",
+            "device_group_member_added",
+            "device_group_member_removed",
+            "device_moved",
+            "group_changed",
+            "group_created",
+            "group_deleted",
+            "group_member_added",
+            "group_member_removed",
+            "person_profile_changed",
+            "role_scope_changed",
+            "site_changed",
+            "site_created",
+            "site_deleted",
+            "site_holidays_changed",
+            "space_changed",
+            "space_created",
+            "space_deleted",
+            "space_moved",
+        ]
     );
     // No personal data in the trail: the profile change says which fields are set, not what.
     let profile = find("person_profile_changed");
@@ -2177,5 +2299,80 @@ async fn concurrent_crossing_moves_never_make_a_cycle(db: TestDb) -> anyhow::Res
             );
         }
     }
+    Ok(())
+}
+
+/// A person removed from the organisation leaves its groups and loses any role scope in the
+/// same transaction; a space manager's scope row also goes with a deleted space.
+async fn removing_a_person_takes_them_out_of_groups_and_scopes(db: TestDb) -> anyhow::Result<()> {
+    let w = world(db).await?;
+    let a = a(&w);
+    let adm = &w.admin_a;
+    ok(
+        adm,
+        Method::POST,
+        &format!("{a}/groups/{}/members", w.group_a),
+        Some(json!({ "account_id": w.manager_a_id })),
+    )
+    .await?;
+    ok(
+        adm,
+        Method::DELETE,
+        &format!("{a}/members/{}", w.member_a_id),
+        None,
+    )
+    .await?;
+    ok(
+        adm,
+        Method::DELETE,
+        &format!("{a}/members/{}", w.manager_a_id),
+        None,
+    )
+    .await?;
+    let group = ok(adm, Method::GET, &format!("{a}/groups/{}", w.group_a), None).await?;
+    assert_eq!(group["members"], json!([]));
+    let mut tx = w.server.app.store.read().await?;
+    assert!(tx.managed_spaces(w.org_a, w.manager_a_id).await?.is_empty());
+    assert!(
+        tx.labels_of(w.org_a, LabelKind::Person, &w.member_a_id.to_string())
+            .await?
+            .is_empty()
+    );
+    drop(tx);
+    // An empty space that someone managed can be deleted; the scope row goes with it.
+    let lone = create(
+        adm,
+        &format!("{a}/spaces"),
+        json!({ "site_id": w.annex, "name": "Lone", "kind": "room" }),
+    )
+    .await?;
+    ok(
+        adm,
+        Method::PUT,
+        &format!("{a}/members/{}/role", w.owner_a_id),
+        Some(json!({ "role": "space_manager" })),
+    )
+    .await?;
+    ok(
+        adm,
+        Method::PUT,
+        &format!("{a}/members/{}/scopes", w.owner_a_id),
+        Some(json!({ "spaces": [lone] })),
+    )
+    .await?;
+    ok(adm, Method::DELETE, &format!("{a}/spaces/{lone}"), None).await?;
+    let scopes = ok(
+        adm,
+        Method::GET,
+        &format!("{a}/members/{}/scopes", w.owner_a_id),
+        None,
+    )
+    .await?;
+    assert_eq!(scopes["spaces"], json!([]));
+    assert_eq!(
+        scopes["devices"],
+        json!([]),
+        "leaving device_owner dropped the owned devices"
+    );
     Ok(())
 }
