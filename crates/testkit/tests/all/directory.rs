@@ -2152,6 +2152,15 @@ async fn bad_directory_input_is_refused_clearly_and_changes_nothing(
         .await?;
     assert_eq!(response.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
     assert_eq!(snapshot(&w).await?, before_cases);
+    // A JSON merge patch may say so in its content type (RFC 7396).
+    let response = w
+        .admin_a
+        .request(Method::PATCH, &space_path)
+        .header("content-type", "application/merge-patch+json")
+        .body("{\"kind\": \"floor\"}")
+        .send()
+        .await?;
+    assert_eq!(response.status(), StatusCode::OK);
     // The current version in If-Match is accepted.
     let current = ok(&w.admin_a, Method::GET, &space_path, None).await?["version"]
         .as_i64()
