@@ -2161,6 +2161,21 @@ async fn bad_directory_input_is_refused_clearly_and_changes_nothing(
         .send()
         .await?;
     assert_eq!(response.status(), StatusCode::OK);
+    // The ETag of a read is the version; sent back in If-Match it is accepted once.
+    let read = w.admin_a.get(&space_path).await?;
+    let etag = read.headers().get("etag").unwrap().to_str()?.to_owned();
+    let body: Value = read.json().await?;
+    assert_eq!(etag, format!("\"{}\"", body["version"]));
+    for expected in [StatusCode::OK, StatusCode::PRECONDITION_FAILED] {
+        let response = w
+            .admin_a
+            .request(Method::PATCH, &space_path)
+            .header("if-match", &etag)
+            .json(&json!({ "labels": ["tagged"] }))
+            .send()
+            .await?;
+        assert_eq!(response.status(), expected);
+    }
     // The current version in If-Match is accepted.
     let current = ok(&w.admin_a, Method::GET, &space_path, None).await?["version"]
         .as_i64()
