@@ -11,6 +11,7 @@ pub mod directory;
 pub mod error;
 pub mod identity;
 pub mod ids;
+pub mod import;
 pub mod tenancy;
 pub mod time;
 

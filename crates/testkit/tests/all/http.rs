@@ -78,17 +78,37 @@ async fn well_formed_client_request_ids_are_kept_and_others_replaced() -> anyhow
 #[tokio::test]
 async fn every_response_carries_the_security_headers() -> anyhow::Result<()> {
     let server = sqlite_server().await?;
-    for path in ["/", "/healthz", "/api/v1/meta", "/nope", "/api/v1/nope"] {
+    // HTML documents get the console's policy plus the document-only headers; everything else
+    // gets the short API policy (OWASP REST cheat sheet), which allows no script at all.
+    let documents = ["/", "/sign-in", "/nope"];
+    let others = ["/healthz", "/metrics", "/api/v1/meta", "/api/v1/nope"];
+    for (path, is_document) in documents
+        .iter()
+        .map(|p| (*p, true))
+        .chain(others.iter().map(|p| (*p, false)))
+    {
         let response = server.client.get(server.url(path)).send().await?;
         let h = response.headers();
-        let csp = h["content-security-policy"].to_str()?;
-        assert!(
-            csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'self'"),
-            "{path}: {csp}"
+        let content_type = h["content-type"].to_str()?;
+        assert_eq!(
+            content_type.starts_with("text/html"),
+            is_document,
+            "{path}: {content_type}"
         );
+        let csp = h["content-security-policy"].to_str()?;
+        assert!(csp.starts_with("default-src 'none'"), "{path}: {csp}");
+        assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
         assert!(!csp.contains("unsafe-inline"), "{path}");
+        if is_document {
+            assert!(csp.contains("script-src 'self'"), "{path}: {csp}");
+            assert_eq!(h["cross-origin-opener-policy"], "same-origin", "{path}");
+            assert!(h.contains_key("permissions-policy"), "{path}");
+        } else {
+            assert_eq!(csp, "default-src 'none'; frame-ancestors 'none'", "{path}");
+        }
         assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
         assert_eq!(h["referrer-policy"], "no-referrer", "{path}");
+        assert_eq!(h["x-frame-options"], "DENY", "{path}");
         assert_eq!(h["cache-control"], "no-store", "{path}");
         assert!(
             h.get("strict-transport-security").is_none(),
