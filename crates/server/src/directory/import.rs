@@ -21,7 +21,7 @@ use serde_json::json;
 
 use super::{Change, audit_change, require_active_org, snapshot};
 use crate::app::{Actor, App, ServiceError};
-use crate::identity::invitations::{Invitee, seats_full};
+use crate::identity::invitations::Invitee;
 use crate::identity::principal::{Need, Principal};
 
 /// The kind given to spaces created only because a row's path passes through them.
@@ -78,11 +78,10 @@ impl App {
                 None,
                 format!(
                     "the file invites {} people but only {} of the contract's {} seats are free; \
-                     {}",
+                     remove rows, free seats, or ask the operator to raise the limit",
                     rows.len(),
                     free.max(0),
                     org.contract.seat_limit,
-                    seats_full(org.contract.seat_limit)
                 ),
             );
             return Ok(errors.into_result(ImportReport::default()));
