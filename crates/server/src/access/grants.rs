@@ -330,18 +330,7 @@ impl App {
             revoked_by: None,
             version: 1,
         };
-        tx.insert_grant(org, &record).await?;
-        tx.append_audit(
-            Scope::Tenant(org),
-            audit_event(
-                actor,
-                now_ms,
-                "authz_change",
-                format!("grant:{}", record.spec.id),
-                json!({ "change": "grant_created", "before": null, "after": grant_json(&record) }),
-            ),
-        )
-        .await?;
+        insert_audited(&mut tx, actor, org, &record, "grant_created").await?;
         tx.commit().await?;
         Ok(record)
     }
@@ -404,18 +393,7 @@ impl App {
             revoked_by: None,
             version: 1,
         };
-        tx.insert_grant(org, &record).await?;
-        tx.append_audit(
-            Scope::Tenant(org),
-            audit_event(
-                actor,
-                now_ms,
-                "authz_change",
-                format!("grant:{}", record.spec.id),
-                json!({ "change": "grant_shared", "before": null, "after": grant_json(&record) }),
-            ),
-        )
-        .await?;
+        insert_audited(&mut tx, actor, org, &record, "grant_shared").await?;
         tx.commit().await?;
         Ok(record)
     }
@@ -658,6 +636,29 @@ fn target_in_scope(
         Target::Space(space) => scope.covers_space(tree, space),
         Target::DeviceGroup(_) => scope.is_everything(),
     }
+}
+
+/// Stores a new grant with its `authz_change` event (`grant_created` or `grant_shared`).
+async fn insert_audited(
+    tx: &mut Tx,
+    actor: &Actor,
+    org: OrgId,
+    record: &GrantRecord,
+    change: &str,
+) -> Result<(), ServiceError> {
+    tx.insert_grant(org, record).await?;
+    tx.append_audit(
+        Scope::Tenant(org),
+        audit_event(
+            actor,
+            record.created_at_ms,
+            "authz_change",
+            format!("grant:{}", record.spec.id),
+            json!({ "change": change, "before": null, "after": grant_json(record) }),
+        ),
+    )
+    .await?;
+    Ok(())
 }
 
 /// Revokes the grants and all their descendants in `tx`, one audit event per grant revoked.
