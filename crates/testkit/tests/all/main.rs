@@ -32,6 +32,7 @@ mod audit_tamper;
 mod browser;
 mod conformance;
 mod console_sign_in;
+mod directory_console;
 mod encryption_at_rest;
 mod grants;
 mod http;
