@@ -18,6 +18,7 @@ use serde_json::{Value, json};
 on_both_backends!(
     console_pages_follow_the_services_authorization,
     console_forms_refuse_next_to_the_field_and_keep_what_was_typed,
+    profile_and_scope_pages_set_what_a_manager_reaches,
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -479,6 +480,22 @@ async fn console_forms_refuse_next_to_the_field_and_keep_what_was_typed(
             "case {i}"
         );
     }
+    // Too many windows: the service's cap, next to the windows, nothing created.
+    let mut many = base(&[]);
+    many.retain(|(k, _)| !k.starts_with("w") && k != "windows");
+    many.push(("windows".into(), "301".into()));
+    for i in 0..301 {
+        many.push((format!("w{i}_day"), "mon".into()));
+        many.push((format!("w{i}_start"), "09:00".into()));
+        many.push((format!("w{i}_end"), "10:00".into()));
+    }
+    let refused = form_owned(&w, &w.admin_a, &editor, many).await?;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = refused.text().await?;
+    let at = html
+        .find("id=\"g-weekly-error\"")
+        .expect("next to the windows");
+    assert!(html[at..].contains("at most 300 weekly windows"));
     // "Add a window" keeps everything and adds a row; nothing is created.
     let more = form_owned(&w, &w.admin_a, &editor, base(&[("action", "more")])).await?;
     assert_eq!(more.status(), StatusCode::OK);
@@ -911,6 +928,35 @@ async fn directory_and_access_pages_in_chromium() -> anyhow::Result<()> {
     .await?;
     wait_for(c, Locator::Id("nobody")).await?;
 
+    // A person's profile from the people page; a device switched off from its page.
+    c.goto(&w.server.url(&format!("/orgs/{o}/people"))).await?;
+    c.find(Locator::Css(&format!(
+        "a[href$='/people/{}/profile']",
+        w.member.id
+    )))
+    .await?
+    .click()
+    .await?;
+    wait_for(c, Locator::Id("p-employee-number")).await?;
+    fill(c, "p-employee-number", "E-42").await?;
+    fill(c, "p-labels", "lobby").await?;
+    click(c, "save-profile").await?;
+    wait_for(c, Locator::Id("notice")).await?;
+    assert_eq!(
+        c.find(Locator::Id("p-employee-number"))
+            .await?
+            .prop("value")
+            .await?
+            .as_deref(),
+        Some("E-42")
+    );
+    c.goto(&w.server.url(&format!("/orgs/{o}/devices/{}", w.door)))
+        .await?;
+    choose(c, "device-status", "Disabled (opens for nobody)").await?;
+    click(c, "save-device").await?;
+    wait_for(c, Locator::Id("notice")).await?;
+    assert!(text_of(c, "device-kind-fixed").await? == "Lock");
+
     // Japanese.
     c.goto(&w.server.url(&format!("/orgs/{o}/sites/{}?lang=ja", w.site)))
         .await?;
@@ -920,6 +966,130 @@ async fn directory_and_access_pages_in_chromium() -> anyhow::Result<()> {
 
     assert_clean_console(&browser).await?;
     browser.close().await?;
+    w.server.shutdown().await;
+    Ok(())
+}
+
+async fn profile_and_scope_pages_set_what_a_manager_reaches(db: TestDb) -> anyhow::Result<()> {
+    let w = world(db).await?;
+    let o = w.org_a;
+    let app = w.server.app.clone();
+    let manager = fixtures::person(&app, "manu@a.example", true).await?;
+    fixtures::join(
+        &app,
+        o,
+        manager.id,
+        latchkey_domain::identity::Role::SpaceManager,
+    )
+    .await?;
+    let manager_s = signed_in(&w.server, &manager).await?;
+
+    // The profile: admins only; a duplicate employee number is refused and the typed one kept.
+    let profile = format!("/orgs/{o}/people/{}/profile", w.member.id);
+    assert_eq!(page(&w, &w.admin_a, &profile).await?.0, StatusCode::OK);
+    assert_eq!(
+        page(&w, &w.member_a, &profile).await?.0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        page(&w, &w.admin_b, &profile).await?.0,
+        StatusCode::NOT_FOUND
+    );
+    let saved = form(
+        &w,
+        &w.admin_a,
+        &profile,
+        &[
+            ("display_name", "Mia M."),
+            ("employee_number", "E-1"),
+            ("labels", "night, lobby"),
+        ],
+        true,
+    )
+    .await?;
+    assert_eq!(
+        location(&saved),
+        format!("{profile}?notice=profile_changed")
+    );
+    let (_, html) = page(&w, &w.admin_a, &profile).await?;
+    assert!(html.contains("value=\"E-1\"") && html.contains("value=\"lobby, night\""));
+    let friend_profile = format!("/orgs/{o}/people/{}/profile", w.friend.id);
+    let duplicate = form(
+        &w,
+        &w.admin_a,
+        &friend_profile,
+        &[
+            ("display_name", "Fritz typed"),
+            ("employee_number", "E-1"),
+            ("labels", ""),
+        ],
+        true,
+    )
+    .await?;
+    assert!(
+        duplicate.status().is_client_error(),
+        "{}",
+        duplicate.status()
+    );
+    let html = duplicate.text().await?;
+    assert!(html.contains("employee"), "the reason is shown");
+    assert!(html.contains("value=\"Fritz typed\""), "typed values kept");
+
+    // Before a scope the manager reaches no space; after one (Room 301) exactly that subtree.
+    let room = format!("/orgs/{o}/spaces/{}", w.room);
+    let tower = format!("/orgs/{o}/spaces/{}", w.tower);
+    assert_eq!(page(&w, &manager_s, &room).await?.0, StatusCode::NOT_FOUND);
+    let scopes = format!("/orgs/{o}/people/{}/scopes", manager.id);
+    let (_, html) = page(
+        &w,
+        &w.admin_a,
+        &format!("/orgs/{o}/people/{}/profile", manager.id),
+    )
+    .await?;
+    assert!(html.contains(&format!("id=\"scope-{}\"", w.room)));
+    assert_eq!(
+        form(
+            &w,
+            &w.member_a,
+            &scopes,
+            &[("kind", "spaces"), ("scope", &w.room)],
+            true
+        )
+        .await?
+        .status(),
+        StatusCode::FORBIDDEN
+    );
+    let set = form(
+        &w,
+        &w.admin_a,
+        &scopes,
+        &[("kind", "spaces"), ("scope", &w.room)],
+        true,
+    )
+    .await?;
+    assert_eq!(set.status(), StatusCode::SEE_OTHER, "{}", set.text().await?);
+    assert_eq!(
+        page(&w, &manager_s, &room).await?.0,
+        StatusCode::OK,
+        "next request"
+    );
+    assert_eq!(page(&w, &manager_s, &tower).await?.0, StatusCode::NOT_FOUND);
+    let lock = format!("/orgs/{o}/locks/{}/access", w.door);
+    assert_eq!(page(&w, &manager_s, &lock).await?.0, StatusCode::OK);
+    assert_eq!(
+        page(&w, &manager_s, &format!("/orgs/{o}/groups")).await?.0,
+        StatusCode::FORBIDDEN
+    );
+    let (status, html) = page(&w, &manager_s, &format!("/orgs/{o}/sites/{}", w.site)).await?;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("Room 301") && !html.contains(">Tower<"),
+        "only the subtree"
+    );
+    assert!(!html.contains("id=\"create-space\""), "no admin forms");
+    // Devices: only those in the subtree.
+    let (_, html) = page(&w, &manager_s, &format!("/orgs/{o}/devices")).await?;
+    assert!(html.contains("Door 301"));
     w.server.shutdown().await;
     Ok(())
 }

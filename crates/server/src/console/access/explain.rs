@@ -198,9 +198,10 @@ async fn lock_page(
         .iter()
         .map(|p| PersonWhy {
             id: p.person.to_string(),
-            name: catalog
-                .person(p.person)
-                .map_or_else(|| p.person.to_string(), |x| x.name.clone()),
+            name: catalog.person(p.person).map_or_else(
+                || p.person.to_string(),
+                |x| format!("{} ({})", x.name, x.email),
+            ),
             reasons: p
                 .because
                 .iter()

@@ -138,6 +138,8 @@ struct DevicesPage<'a> {
     form: &'a DeviceForm,
     refusal: Refusal,
     notice: Option<&'static str>,
+    /// The create form chooses the kind; an existing device keeps its kind.
+    editing: bool,
 }
 
 const DEVICE_FIELDS: &[&str] = &["kind", "name", "model", "space_id", "status"];
@@ -187,6 +189,7 @@ async fn render_devices(
             form,
             refusal,
             notice: notice_key(query.notice.as_deref()),
+            editing: false,
         },
         status,
         c.lang,
@@ -281,6 +284,7 @@ struct DevicePage<'a> {
     form: &'a DeviceForm,
     refusal: Refusal,
     notice: Option<&'static str>,
+    editing: bool,
 }
 
 async fn render_device(
@@ -323,6 +327,7 @@ async fn render_device(
             form: form.unwrap_or(&fresh),
             refusal,
             notice,
+            editing: true,
         },
         status,
         c.lang,

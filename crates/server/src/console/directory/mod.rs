@@ -10,6 +10,7 @@
 
 mod devices;
 mod groups;
+mod people;
 mod sites;
 
 use axum::Router;
@@ -31,6 +32,7 @@ pub(crate) fn routes() -> Router<WebState> {
         .merge(sites::routes())
         .merge(groups::routes())
         .merge(devices::routes())
+        .merge(people::routes())
 }
 
 /// A refusal the page can explain next to the form (everything else gets its own page).
@@ -176,6 +178,8 @@ pub(crate) fn notice_key(raw: Option<&str>) -> Option<&'static str> {
         "member_removed" => "directory.notice.member_removed",
         "device_created" => "directory.notice.device_created",
         "device_changed" => "directory.notice.device_changed",
+        "profile_changed" => "directory.notice.profile_changed",
+        "scopes_changed" => "directory.notice.scopes_changed",
         "grant_created" => "access.notice.grant_created",
         "grant_revoked" => "access.notice.grant_revoked",
         "grants_revoked" => "access.notice.grants_revoked",
@@ -342,7 +346,8 @@ impl Catalog {
         let mut roots: Vec<&Space> = self
             .spaces
             .iter()
-            .filter(|s| s.site_id == site && s.parent_id.is_none())
+            // A space whose parent the caller cannot see (a manager's subtree) is a root too.
+            .filter(|s| s.site_id == site && s.parent_id.is_none_or(|p| self.space(p).is_none()))
             .collect();
         roots.sort_by(|a, b| a.name.cmp(&b.name));
         for root in roots {
