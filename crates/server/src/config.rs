@@ -17,6 +17,8 @@ const NON_CONFIG_ENV: &[&str] = &["config", "require_services"];
 pub const BODY_LIMIT_BOUNDS: (u64, u64) = (1024, 64 * 1024 * 1024);
 /// Bounds for the request timeout, in seconds.
 pub const TIMEOUT_BOUNDS: (u64, u64) = (1, 300);
+/// Allowed `http.import_timeout_secs`: half a minute to an hour.
+pub const IMPORT_TIMEOUT_BOUNDS: (u64, u64) = (30, 3_600);
 /// Bounds for the audit checkpoint interval, in seconds.
 pub const CHECKPOINT_BOUNDS: (u64, u64) = (60, 86_400);
 
@@ -89,6 +91,9 @@ pub struct HttpConfig {
     pub body_limit_bytes: u64,
     /// Requests running longer are abandoned with 408.
     pub request_timeout_secs: u64,
+    /// The same for CSV imports (`…/imports`), which check and write a whole file in one
+    /// transaction: thousands of invitations, each with its e-mail and audit event.
+    pub import_timeout_secs: u64,
     /// The address people use to reach the console (`https://keys.example.com`), used in the
     /// links of invitation, reset and unlock e-mails. Default: the listen address.
     pub public_url: Option<String>,
@@ -204,6 +209,7 @@ impl Default for HttpConfig {
         Self {
             body_limit_bytes: 1024 * 1024,
             request_timeout_secs: 30,
+            import_timeout_secs: 600,
             public_url: None,
         }
     }
@@ -305,6 +311,11 @@ impl Config {
             "http.request_timeout_secs",
             self.http.request_timeout_secs,
             TIMEOUT_BOUNDS,
+        )?;
+        bounded(
+            "http.import_timeout_secs",
+            self.http.import_timeout_secs,
+            IMPORT_TIMEOUT_BOUNDS,
         )?;
         bounded(
             "audit.checkpoint_interval_secs",

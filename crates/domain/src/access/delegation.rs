@@ -227,6 +227,17 @@ impl AccessModel {
     }
 
     fn target_within(&self, target: &Target, parent_key: u32) -> bool {
+        let same = match (target, self.target_key(parent_key)) {
+            (Target::Lock(lock), TargetKey::Lock(l)) => self.lock_idx(lock) == Some(l),
+            (Target::Space(space), TargetKey::Space(s)) => self.space_index.get(space) == Some(&s),
+            (Target::DeviceGroup(dg), TargetKey::DeviceGroup(d)) => {
+                self.device_group_index.get(dg) == Some(&d)
+            }
+            _ => false,
+        };
+        if same {
+            return true;
+        }
         match target {
             Target::Lock(lock) => self
                 .lock_idx(lock)

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::decision::{Decision, Exclusion};
 use super::model::AccessModel;
-use super::queries::LookupError;
+use super::queries::QueryError;
 use crate::ids::{AccountId, DeviceId, GrantId, GroupId};
 
 /// The change to preview.
@@ -50,13 +50,13 @@ impl AccessModel {
     /// Previews `removal` at `at_ms`. Only pairs that some affected grant allows now are
     /// considered; each is decided before and after, so the answer is exactly what `decide`
     /// would say on the changed model.
-    pub fn what_changes_if(&self, removal: Removal, at_ms: i64) -> Result<Impact, LookupError> {
+    pub fn what_changes_if(&self, removal: Removal, at_ms: i64) -> Result<Impact, QueryError> {
         let people = self.person_count();
         let (exclusion, affected, only_person) = match removal {
             Removal::Grant { grant } => {
                 let g = self
                     .grant_idx(&grant)
-                    .ok_or(LookupError::UnknownGrant(grant))?;
+                    .ok_or(QueryError::UnknownGrant(grant))?;
                 let mut affected = vec![g];
                 affected.extend(self.descendant_indexes(g));
                 (
@@ -72,10 +72,10 @@ impl AccessModel {
                 let gi = *self
                     .group_index
                     .get(&group)
-                    .ok_or(LookupError::UnknownGroup(group))?;
+                    .ok_or(QueryError::UnknownGroup(group))?;
                 let p = self
                     .person_idx(&person)
-                    .ok_or(LookupError::UnknownPerson(person))?;
+                    .ok_or(QueryError::UnknownPerson(person))?;
                 // The person's grants through the group, and every share the person made (a share
                 // lapses when the sharer leaves the group holding the parent grant).
                 let mut affected: Vec<u32> = self
@@ -84,8 +84,13 @@ impl AccessModel {
                     .iter()
                     .map(|(_, g)| *g)
                     .collect();
+                let group_key = people + gi;
                 for (idx, grant) in (0u32..).zip(&self.grants) {
-                    if grant.shared_by == p {
+                    let shared_from_the_group = grant.shared_by == p
+                        && self
+                            .grant(grant.parent)
+                            .is_some_and(|parent| parent.subject == group_key);
+                    if shared_from_the_group {
                         affected.push(idx);
                         affected.extend(self.descendant_indexes(idx));
                     }

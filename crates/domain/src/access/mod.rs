@@ -77,9 +77,48 @@ pub use model::{
     AccessModel, AccessModelBuilder, LockSpec, MAX_DELEGATION_DEPTH, ModelCounts, ModelError,
     PersonSpec, SiteSpec, SpaceSpec,
 };
-pub use queries::{LockAccess, LookupError, PersonAccess};
+pub use queries::{
+    DelegationNode, LockAccess, MAX_ACCESS_WINDOW_RANGE_MS, PersonAccess, QueryError,
+};
 pub use rights::Rights;
 pub use schedule::{
     DayWindow, MAX_BOOKINGS, MAX_EXCEPTION_DATES, MAX_WEEKLY_WINDOWS, MAX_WINDOWS_PER_OPEN_DATE,
     OpenDate, Schedule, ScheduleError, ScheduleSpec, WallTime, Weekdays, WeeklyWindow,
 };
+
+use crate::ids::{AccountId, DeviceId};
+
+/// May `person` open `lock` at `at_ms`? Same as [`AccessModel::decide`].
+pub fn decide(model: &AccessModel, person: AccountId, lock: DeviceId, at_ms: i64) -> Decision {
+    model.decide(person, lock, at_ms)
+}
+
+/// Who may open `lock` at `at_ms`, and why. Same as [`AccessModel::who_can_open`].
+pub fn who_can_open(
+    model: &AccessModel,
+    lock: DeviceId,
+    at_ms: i64,
+) -> Result<Vec<PersonAccess>, QueryError> {
+    model.who_can_open(lock, at_ms)
+}
+
+/// What `person` may open at `at_ms`, and why. Same as [`AccessModel::what_can_open`].
+pub fn what_can_open(
+    model: &AccessModel,
+    person: AccountId,
+    at_ms: i64,
+) -> Result<Vec<LockAccess>, QueryError> {
+    model.what_can_open(person, at_ms)
+}
+
+/// The exact UTC intervals in `[from_ms, to_ms)` in which `decide` allows. Same as
+/// [`AccessModel::access_windows`].
+pub fn access_windows(
+    model: &AccessModel,
+    person: AccountId,
+    lock: DeviceId,
+    from_ms: i64,
+    to_ms: i64,
+) -> Result<Vec<Interval>, QueryError> {
+    model.access_windows(person, lock, from_ms, to_ms)
+}

@@ -10,9 +10,14 @@ use super::rights::Rights;
 use crate::error::DomainError;
 use crate::ids::{AccountId, DeviceId, GrantId, GroupId};
 
-/// An id the question names is not in the model.
+/// Longest range `access_windows` computes in one call (credentials cover days to weeks; a
+/// bound keeps a request for "everything until the year 9999" from running for minutes).
+pub const MAX_ACCESS_WINDOW_RANGE_MS: i64 = 400 * 86_400_000;
+
+/// A question the model cannot answer: an id it names is not in the model, or the range is too
+/// long.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum LookupError {
+pub enum QueryError {
     /// Unknown person.
     #[error("person {0} not found")]
     UnknownPerson(AccountId),
@@ -25,12 +30,31 @@ pub enum LookupError {
     /// Unknown group.
     #[error("group {0} not found")]
     UnknownGroup(GroupId),
+    /// The `access_windows` range is longer than [`MAX_ACCESS_WINDOW_RANGE_MS`].
+    #[error("the range may span at most 400 days: ask for shorter ranges")]
+    RangeTooLong,
 }
 
-impl From<LookupError> for DomainError {
-    fn from(error: LookupError) -> Self {
-        DomainError::new(crate::error::ErrorCode::NotFound, error.to_string())
+impl From<QueryError> for DomainError {
+    fn from(error: QueryError) -> Self {
+        match error {
+            QueryError::RangeTooLong => DomainError::invalid("to_ms", error.to_string()),
+            _ => DomainError::new(crate::error::ErrorCode::NotFound, error.to_string()),
+        }
     }
+}
+
+/// One grant in a delegation tree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct DelegationNode {
+    /// The grant.
+    pub grant: GrantId,
+    /// Its parent within the tree (none for the root asked for).
+    pub parent: Option<GrantId>,
+    /// Levels below the root.
+    pub depth: u8,
+    /// Marked revoked itself (descendants of a revoked grant allow nothing either way).
+    pub revoked: bool,
 }
 
 /// A person who can open, and every grant that lets them.
@@ -59,8 +83,8 @@ impl AccessModel {
         &self,
         lock: DeviceId,
         at_ms: i64,
-    ) -> Result<Vec<PersonAccess>, LookupError> {
-        let l = self.lock_idx(&lock).ok_or(LookupError::UnknownLock(lock))?;
+    ) -> Result<Vec<PersonAccess>, QueryError> {
+        let l = self.lock_idx(&lock).ok_or(QueryError::UnknownLock(lock))?;
         let Some(lock_rec) = self.lock(l).filter(|rec| rec.enabled) else {
             return Ok(Vec::new());
         };
@@ -103,10 +127,10 @@ impl AccessModel {
         &self,
         person: AccountId,
         at_ms: i64,
-    ) -> Result<Vec<LockAccess>, LookupError> {
+    ) -> Result<Vec<LockAccess>, QueryError> {
         let p = self
             .person_idx(&person)
-            .ok_or(LookupError::UnknownPerson(person))?;
+            .ok_or(QueryError::UnknownPerson(person))?;
         if !self.person(p).is_some_and(|rec| rec.active_at(at_ms)) {
             return Ok(Vec::new());
         }
@@ -159,11 +183,14 @@ impl AccessModel {
         lock: DeviceId,
         from_ms: i64,
         to_ms: i64,
-    ) -> Result<Vec<Interval>, LookupError> {
+    ) -> Result<Vec<Interval>, QueryError> {
         let p = self
             .person_idx(&person)
-            .ok_or(LookupError::UnknownPerson(person))?;
-        let l = self.lock_idx(&lock).ok_or(LookupError::UnknownLock(lock))?;
+            .ok_or(QueryError::UnknownPerson(person))?;
+        let l = self.lock_idx(&lock).ok_or(QueryError::UnknownLock(lock))?;
+        if to_ms.saturating_sub(from_ms) > MAX_ACCESS_WINDOW_RANGE_MS {
+            return Err(QueryError::RangeTooLong);
+        }
         let (Some(person_rec), Some(lock_rec)) = (self.person(p), self.lock(l)) else {
             return Ok(Vec::new());
         };
@@ -234,10 +261,10 @@ impl AccessModel {
 
     /// The grants `grant` was derived from, nearest first. A use of `grant` counts against it and
     /// every one of these.
-    pub fn ancestors(&self, grant: GrantId) -> Result<Vec<GrantId>, LookupError> {
+    pub fn ancestors(&self, grant: GrantId) -> Result<Vec<GrantId>, QueryError> {
         let g = self
             .grant_idx(&grant)
-            .ok_or(LookupError::UnknownGrant(grant))?;
+            .ok_or(QueryError::UnknownGrant(grant))?;
         let mut out = Vec::new();
         let mut cursor = self.grant(g).map_or(NONE, |rec| rec.parent);
         while let Some(rec) = self.grant(cursor) {
@@ -250,15 +277,42 @@ impl AccessModel {
     /// Every grant derived from `grant`, directly or not, in breadth-first order (children sorted
     /// by id). Revoking `grant` revokes all of them: evaluation already treats them as revoked
     /// (the chain is checked), and the server marks them so listings agree.
-    pub fn descendants(&self, grant: GrantId) -> Result<Vec<GrantId>, LookupError> {
+    pub fn descendants(&self, grant: GrantId) -> Result<Vec<GrantId>, QueryError> {
         let g = self
             .grant_idx(&grant)
-            .ok_or(LookupError::UnknownGrant(grant))?;
+            .ok_or(QueryError::UnknownGrant(grant))?;
         Ok(self
             .descendant_indexes(g)
             .into_iter()
             .filter_map(|d| self.grant(d).map(|rec| rec.id))
             .collect())
+    }
+
+    /// The delegation tree under `grant` (the grant itself first), in pre-order with children
+    /// sorted by id: what the admin's delegation tree view shows.
+    pub fn delegation_tree(&self, grant: GrantId) -> Result<Vec<DelegationNode>, QueryError> {
+        let g = self
+            .grant_idx(&grant)
+            .ok_or(QueryError::UnknownGrant(grant))?;
+        let mut out = Vec::new();
+        let mut stack = vec![(g, 0u8)];
+        while let Some((idx, depth)) = stack.pop() {
+            let Some(rec) = self.grant(idx) else { continue };
+            out.push(DelegationNode {
+                grant: rec.id,
+                parent: if idx == g {
+                    None
+                } else {
+                    self.grant(rec.parent).map(|p| p.id)
+                },
+                depth,
+                revoked: rec.revoked,
+            });
+            let mut children = self.children.row(idx).to_vec();
+            children.sort_unstable_by_key(|c| std::cmp::Reverse(self.grant(*c).map(|r| r.id)));
+            stack.extend(children.into_iter().map(|c| (c, depth.saturating_add(1))));
+        }
+        Ok(out)
     }
 
     pub(crate) fn descendant_indexes(&self, g: u32) -> Vec<u32> {

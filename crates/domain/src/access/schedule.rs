@@ -359,10 +359,11 @@ impl Span {
     }
 
     fn local_range(self, day: i64) -> (i64, i64) {
-        let base = day * DAY_MS;
+        // Saturating: days near the ends of i64 time (absurd but accepted input) must not overflow.
+        let base = day.saturating_mul(DAY_MS);
         (
-            base + i64::from(self.start_min) * MINUTE_MS,
-            base + i64::from(self.end_min) * MINUTE_MS,
+            base.saturating_add(i64::from(self.start_min) * MINUTE_MS),
+            base.saturating_add(i64::from(self.end_min) * MINUTE_MS),
         )
     }
 }

@@ -71,9 +71,39 @@ impl DirectoryScope {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
     use crate::ids::SiteId;
+
+    proptest! {
+        /// Over random forests and random scope roots, a space manager covers a space exactly
+        /// when it lies in the subtree of one of their roots, and a device exactly when it is
+        /// placed in such a space.
+        #[test]
+        fn manager_coverage_is_exactly_the_union_of_subtrees(
+            parents in proptest::collection::vec(proptest::option::of(0usize..30), 1..30),
+            roots in proptest::collection::btree_set(0usize..30, 0..4),
+        ) {
+            let site = SiteId::generate();
+            let s: Vec<SpaceId> = parents.iter().map(|_| SpaceId::generate()).collect();
+            let tree = SpaceTree::new(parents.iter().enumerate().map(|(i, p)| {
+                (s[i], site, p.filter(|&p| p < i).map(|p| s[p]))
+            }));
+            let roots: BTreeSet<SpaceId> = roots.iter().map(|r| s[r % s.len()]).collect();
+            let manager = DirectoryScope::Spaces(roots.clone());
+            for space in &s {
+                let expected = roots.iter().any(|r| tree.subtree(*r).contains(space));
+                prop_assert_eq!(manager.covers_space(&tree, *space), expected);
+                prop_assert_eq!(
+                    manager.covers_device(&tree, DeviceId::generate(), Some(*space)),
+                    expected
+                );
+            }
+        }
+    }
 
     #[test]
     fn each_scope_covers_exactly_its_reach() {

@@ -83,6 +83,8 @@ pub struct GrantPage {
     pub grants: Vec<GrantRecord>,
     /// Where the next page starts, if there is one.
     pub next_cursor: Option<GrantId>,
+    /// How many grants the filter matches in all (every page).
+    pub total: i64,
 }
 
 /// What the access review filters by (the store filter plus the caller's scope).
@@ -437,7 +439,9 @@ impl App {
         Ok(record)
     }
 
-    /// The access review: grants the caller may see, filtered, a page at a time.
+    /// The access review: grants the caller may see, filtered, a page at a time, with the
+    /// number of all grants the filter matches (for org admins a count in the database; for
+    /// scoped callers the grants in their reach, counted while reading).
     pub async fn grants(
         &self,
         principal: &Principal,
@@ -447,35 +451,56 @@ impl App {
         let mut tx = self.store.read().await?;
         let reach = self.grant_reach(principal, &mut tx, org, false).await?;
         let model = self.access_model(&mut tx, org).await?;
-        let limit = query.limit.clamp(1, 200);
-        let mut grants = Vec::new();
+        let limit = usize::try_from(query.limit.clamp(1, 200)).unwrap_or(200);
+        if matches!(&reach, Reach::Directory(scope, _) if scope.is_everything()) {
+            let total = tx.count_grants(org, &query).await?;
+            let mut grants = tx
+                .grants(
+                    org,
+                    &GrantFilter {
+                        limit: i64::try_from(limit + 1).unwrap_or(201),
+                        ..query
+                    },
+                )
+                .await?;
+            let next_cursor = page_end(&mut grants, limit);
+            return Ok(GrantPage {
+                grants,
+                next_cursor,
+                total,
+            });
+        }
+        // Scoped callers: read every matching grant once, keep the page, count the rest.
+        let start_after = query.after;
         let mut filter = GrantFilter {
-            limit: limit + 1,
+            limit: READ_BATCH,
+            after: None,
             ..query
         };
-        // Out-of-scope grants are skipped, so read on until the page is full or rows run out.
+        let mut grants = Vec::new();
+        let mut total = 0i64;
         loop {
             let batch = tx.grants(org, &filter).await?;
-            let exhausted = i64::try_from(batch.len()).unwrap_or(i64::MAX) < filter.limit;
+            let exhausted = i64::try_from(batch.len()).unwrap_or(i64::MAX) < READ_BATCH;
             filter.after = batch.last().map(|g| g.spec.id).or(filter.after);
             for grant in batch {
-                if Self::reach_covers(&reach, &model, principal.account_id, &grant.spec) {
+                if !Self::reach_covers(&reach, &model, principal.account_id, &grant.spec) {
+                    continue;
+                }
+                total += 1;
+                if start_after.is_none_or(|a| grant.spec.id > a) && grants.len() <= limit {
                     grants.push(grant);
                 }
             }
-            if exhausted || i64::try_from(grants.len()).unwrap_or(i64::MAX) > limit {
+            if exhausted {
                 break;
             }
         }
-        let next_cursor = if i64::try_from(grants.len()).unwrap_or(i64::MAX) > limit {
-            grants.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-            grants.last().map(|g| g.spec.id)
-        } else {
-            None
-        };
+        let next_cursor = page_end(&mut grants, limit);
         Ok(GrantPage {
             grants,
             next_cursor,
+            total,
         })
     }
 
@@ -583,6 +608,19 @@ impl App {
             }
         }
         Ok(tree_of(root, &mut records))
+    }
+}
+
+/// Rows read per query when a scoped caller's review is filtered in memory.
+const READ_BATCH: i64 = 1_000;
+
+/// Cuts a page read with one extra row to `limit`; the cursor of the next page if there is one.
+fn page_end(grants: &mut Vec<GrantRecord>, limit: usize) -> Option<GrantId> {
+    if grants.len() > limit {
+        grants.truncate(limit);
+        grants.last().map(|g| g.spec.id)
+    } else {
+        None
     }
 }
 

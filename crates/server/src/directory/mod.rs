@@ -17,6 +17,7 @@
 pub mod device_groups;
 pub mod devices;
 pub mod groups;
+pub mod import;
 pub mod people;
 pub mod scope;
 pub mod search;
@@ -66,10 +67,11 @@ impl ListQuery {
             .transpose()
     }
 
-    /// Pages `items` (already filtered, sorted by id) after the cursor.
+    /// Pages `items` (already filtered) in id order after the cursor. Sorted here, by the ids'
+    /// text, so the order never depends on a database collation.
     pub(crate) fn page<T>(
         &self,
-        items: Vec<T>,
+        mut items: Vec<T>,
         id_of: impl Fn(&T) -> String,
     ) -> Result<Page<T>, DomainError> {
         let limit = self.limit.unwrap_or(DEFAULT_LIMIT);
@@ -94,6 +96,7 @@ impl ListQuery {
             ),
         };
         let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        items.sort_by_cached_key(&id_of);
         let mut rest = items
             .into_iter()
             .filter(|item| after.as_deref().is_none_or(|a| id_of(item).as_str() > a));
@@ -203,7 +206,8 @@ mod tests {
             limit: Some(2),
             ..ListQuery::default()
         };
-        let first = q.page(ids.clone(), Clone::clone).unwrap();
+        let reversed: Vec<String> = ids.iter().rev().cloned().collect();
+        let first = q.page(reversed, Clone::clone).unwrap();
         assert_eq!(first.items, ids[..2].to_vec());
         let q2 = ListQuery {
             limit: Some(2),

@@ -24,6 +24,10 @@ pub(crate) fn role_refused(what: &str) -> ServiceError {
 /// The caller's directory scope in `org`: 404 when not an active member (an expired guest is
 /// not), 403 for members and guests (nothing administrative), `mfa_enrolment_required` for org
 /// admins and space managers without MFA, 403 for a read-only API token on a change.
+///
+/// For a change (`write`), the organisation's directory is locked first: every row the command
+/// reads afterwards (the tree it checks a move against, the scope itself) is the latest
+/// committed one, and no concurrent directory change can slip between check and write.
 pub(crate) async fn directory_scope(
     principal: &Principal,
     tx: &mut Tx,
@@ -42,6 +46,9 @@ pub(crate) async fn directory_scope(
         .await?;
     if membership.role.needs_mfa() && !principal.mfa_enrolled {
         return Err(mfa_required());
+    }
+    if write && !matches!(membership.role, Role::Member | Role::Guest) {
+        tx.lock_directory(org).await?;
     }
     Ok(match membership.role {
         Role::OrgAdmin => DirectoryScope::Everything,

@@ -113,6 +113,27 @@ fn parse_role(raw: &str) -> Result<Role, DomainError> {
         .ok_or_else(|| DomainError::invalid("role", "role must be member or org_admin"))
 }
 
+/// Someone to invite, already validated.
+pub(crate) struct Invitee {
+    /// E-mail address (domain lower-cased).
+    pub email: String,
+    /// Name for the e-mail and a new account.
+    pub name: String,
+    /// Member or org admin.
+    pub role: Role,
+}
+
+/// The seat limit is reached.
+pub(crate) fn seats_full(limit: i64) -> ServiceError {
+    DomainError::new(
+        ErrorCode::RuleViolation,
+        format!(
+            "the organisation's contract allows {limit} seats; all are in use. Remove someone or ask the operator to raise the limit"
+        ),
+    )
+    .into()
+}
+
 fn tenant_inactive() -> ServiceError {
     DomainError::new(
         ErrorCode::TenantInactive,
@@ -298,15 +319,39 @@ impl App {
         }
         let in_use = tx.seats_in_use(org_id).await?;
         if in_use >= org.contract.seat_limit {
-            return Err(DomainError::new(
-                ErrorCode::RuleViolation,
-                format!(
-                    "the organisation's contract allows {} seats; all are in use. Remove someone or ask the operator to raise the limit",
-                    org.contract.seat_limit
-                ),
-            )
-            .into());
+            return Err(seats_full(org.contract.seat_limit));
         }
+        let sent = self
+            .invite_in_tx(
+                &mut tx,
+                actor,
+                &org,
+                existing,
+                Invitee { email, name, role },
+                now_ms,
+            )
+            .await?;
+        tx.commit().await?;
+        tracing::info!(org_id = %org_id, account_id = %sent.account_id, "invitation sent");
+        Ok(sent)
+    }
+
+    /// The write half of an invitation, inside the caller's transaction: the pending account
+    /// (for a new address), the invited membership, the link and its e-mail, the audit event.
+    /// The caller has authorised the inviter, locked the seats, checked them and checked that
+    /// `existing` (the account with this address, read for update) is not a member yet. Bulk
+    /// import calls it once per row in one transaction.
+    pub(crate) async fn invite_in_tx(
+        &self,
+        tx: &mut Tx,
+        actor: &Actor,
+        org: &Organisation,
+        existing: Option<AccountRecord>,
+        invitee: Invitee,
+        now_ms: i64,
+    ) -> Result<SentInvitation, ServiceError> {
+        let Invitee { email, name, role } = invitee;
+        let org_id = org.id;
         let new_account = existing.is_none();
         let typed_name = name.clone();
         let account = match existing {
@@ -342,9 +387,7 @@ impl App {
         .await?;
         tx.set_invited_name(org_id, account.id, Some(&typed_name))
             .await?;
-        let expires_at_ms = self
-            .issue_invitation(&mut tx, &org, &account, now_ms)
-            .await?;
+        let expires_at_ms = self.issue_invitation(tx, org, &account, now_ms).await?;
         // Whether the address already had an account is not recorded in the tenant's trail: the
         // tenant's admins may read it, and it is another organisation's business.
         tx.append_audit(
@@ -358,8 +401,6 @@ impl App {
             ),
         )
         .await?;
-        tx.commit().await?;
-        tracing::info!(org_id = %org_id, account_id = %account.id, "invitation sent");
         Ok(SentInvitation {
             account_id: account.id,
             role,

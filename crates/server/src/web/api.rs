@@ -60,6 +60,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc.merge(crate::web::settings::Doc::openapi());
     doc.merge(crate::web::directory::Doc::openapi());
     doc.merge(crate::web::grants::Doc::openapi());
+    doc.merge(crate::web::imports::Doc::openapi());
     doc
 }
 
@@ -92,4 +93,5 @@ pub(crate) fn routes() -> Router<WebState> {
         .merge(crate::web::settings::routes())
         .merge(crate::web::directory::routes())
         .merge(crate::web::grants::routes())
+        .merge(crate::web::imports::routes())
 }

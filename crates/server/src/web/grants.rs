@@ -544,6 +544,8 @@ pub struct GrantsBody {
     pub grants: Vec<GrantBody>,
     /// How many grants are on this page.
     pub count: usize,
+    /// How many grants the filter matches in all pages.
+    pub total: i64,
     /// Pass as `cursor` for the next page.
     pub next_cursor: Option<String>,
 }
@@ -909,6 +911,7 @@ pub(crate) async fn list_grants(
     let grants: Vec<GrantBody> = page.grants.into_iter().map(Into::into).collect();
     Ok(Json(GrantsBody {
         count: grants.len(),
+        total: page.total,
         grants,
         next_cursor: page.next_cursor.map(|c| c.to_string()),
     }))

@@ -36,6 +36,8 @@ pub(crate) struct Edge {
     pub tls: bool,
     /// How long a request may take, from arrival to response (then 408).
     pub timeout: Duration,
+    /// The same for CSV imports (routes ending in `/imports`).
+    pub import_timeout: Duration,
     /// Largest request body accepted (then 413).
     pub body_limit: usize,
 }
@@ -173,12 +175,17 @@ impl Service<Request> for EdgeService {
     fn call(&mut self, request: Request) -> Self::Future {
         let started = Instant::now();
         let shared = self.shared.clone();
-        let deadline = tokio::time::Instant::from_std(started) + shared.edge.timeout;
         let (request_id, echo) = RequestId::for_request(request.headers());
         let route = request
             .extensions()
             .get::<MatchedPath>()
             .map_or(UNMATCHED, MatchedPath::as_str);
+        let timeout = if route.ends_with("/imports") {
+            shared.edge.import_timeout
+        } else {
+            shared.edge.timeout
+        };
+        let deadline = tokio::time::Instant::from_std(started) + timeout;
         let uncached_stats = shared.uncached_stats(route);
         let probe = is_probe(route);
         // The path is only kept if the access line will be written.

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod directory;
 pub mod grants;
 pub mod health;
+pub mod imports;
 pub mod metrics;
 pub mod middleware;
 pub mod orgs;
@@ -59,6 +60,7 @@ pub fn router(app: Arc<App>, http: &HttpConfig, tls: bool) -> Router {
             metrics,
             tls,
             timeout: Duration::from_secs(http.request_timeout_secs),
+            import_timeout: Duration::from_secs(http.import_timeout_secs),
             body_limit,
         }))
 }

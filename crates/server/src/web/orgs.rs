@@ -513,7 +513,7 @@ pub struct MemberBody {
     pub name: String,
     /// E-mail address.
     pub email: String,
-    /// `member` or `org_admin`.
+    /// `guest`, `member`, `device_owner`, `space_manager` or `org_admin`.
     pub role: String,
     /// `invited`, `active` or `disabled`.
     pub status: String,

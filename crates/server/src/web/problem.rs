@@ -25,6 +25,9 @@ pub struct FieldError {
     pub field: String,
     /// What is wrong and what is allowed.
     pub detail: String,
+    /// For a file upload (CSV import): the line of the file at fault, 1-based.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u64>,
 }
 
 /// An RFC 9457 problem document.
@@ -86,6 +89,7 @@ impl From<DomainError> for ApiError {
             problem.errors.push(FieldError {
                 field: field.into(),
                 detail: e.message,
+                line: None,
             });
         }
         ApiError(problem)

@@ -94,12 +94,18 @@ pub trait GrantRepo {
         tenant: TenantId,
         id: GrantId,
     ) -> impl Future<Output = Result<Option<GrantRecord>>> + Send;
-    /// Grants matching the filter, oldest first, at most `filter.limit`.
+    /// Grants matching the filter, oldest first, at most `filter.limit` (1–1 000).
     fn grants(
         &mut self,
         tenant: TenantId,
         filter: &GrantFilter,
     ) -> impl Future<Output = Result<Vec<GrantRecord>>> + Send;
+    /// How many grants match the filter, ignoring its page (`after`, `limit`).
+    fn count_grants(
+        &mut self,
+        tenant: TenantId,
+        filter: &GrantFilter,
+    ) -> impl Future<Output = Result<i64>> + Send;
     /// Marks the given grants revoked (those not revoked yet); returns how many changed.
     fn revoke_grants(
         &mut self,
@@ -202,6 +208,42 @@ fn decode(row: &Row) -> Result<GrantRecord> {
     })
 }
 
+/// `select` with the filter's WHERE clause and its parameters.
+fn filtered(select: &str, tenant: TenantId, f: &GrantFilter) -> (String, Vec<crate::sql::Value>) {
+    let mut sql = format!("{select} WHERE tenant_id = $1");
+    let mut values = args![tenant.to_string()];
+    let mut bind = |sql: &mut String, clause: &str, value: crate::sql::Value| {
+        values.push(value);
+        sql.push_str(&clause.replace('?', &format!("${}", values.len())));
+    };
+    if let Some(subject) = f.subject {
+        let (kind, id) = subject_columns(subject);
+        bind(&mut sql, " AND subject_kind = ?", kind.into());
+        bind(&mut sql, " AND subject_id = ?", id.into());
+    }
+    if let Some(target) = f.target {
+        let (kind, id) = target_columns(target);
+        bind(&mut sql, " AND target_kind = ?", kind.into());
+        bind(&mut sql, " AND target_id = ?", id.into());
+    }
+    match f.delegated {
+        Some(true) => sql.push_str(" AND parent_id IS NOT NULL"),
+        Some(false) => sql.push_str(" AND parent_id IS NULL"),
+        None => {}
+    }
+    if !f.include_revoked {
+        sql.push_str(" AND revoked_at_ms IS NULL");
+    }
+    if let Some(before) = f.ending_before_ms {
+        bind(&mut sql, " AND valid_until_ms > ?", f.now_ms.into());
+        bind(&mut sql, " AND valid_until_ms <= ?", before.into());
+    }
+    if let Some(after) = f.after {
+        bind(&mut sql, " AND id > ?", after.to_string().into());
+    }
+    (sql, values)
+}
+
 fn rights_text(rights: Rights) -> String {
     rights.names().join(",")
 }
@@ -218,9 +260,9 @@ impl GrantRepo for Tx {
                 "INSERT INTO grants (tenant_id, id, subject_kind, subject_id, target_kind, \
                  target_id, rights, schedule, uses, parent_id, shared_by, reshare_depth, \
                  max_share_duration_ms, note, created_by, created_at_ms, revoked_at_ms, \
-                 revoked_by, version) \
+                 revoked_by, version, valid_until_ms) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
-                 $17, $18, $19)",
+                 $17, $18, $19, $20)",
                 args![
                     tenant.to_string(),
                     g.spec.id.to_string(),
@@ -240,7 +282,8 @@ impl GrantRepo for Tx {
                     g.created_at_ms,
                     g.revoked_at_ms,
                     g.revoked_by.map(|a| a.to_string()),
-                    g.version
+                    g.version,
+                    g.schedule.valid_until_ms
                 ],
             )
             .await?;
@@ -259,58 +302,26 @@ impl GrantRepo for Tx {
 
     async fn grants(&mut self, tenant: TenantId, f: &GrantFilter) -> Result<Vec<GrantRecord>> {
         self.enter(&tenant.to_string()).await?;
-        let mut sql = format!("SELECT {COLUMNS} FROM grants WHERE tenant_id = $1");
-        let mut values = args![tenant.to_string()];
-        let mut bind = |sql: &mut String, clause: &str, value: crate::sql::Value| {
-            values.push(value);
-            sql.push_str(&clause.replace('?', &format!("${}", values.len())));
+        let (mut sql, mut values) = filtered(&format!("SELECT {COLUMNS} FROM grants"), tenant, f);
+        values.push(f.limit.clamp(1, 1_000).into());
+        sql.push_str(&format!(" ORDER BY id LIMIT ${}", values.len()));
+        self.inner
+            .fetch_all(&sql, values)
+            .await?
+            .iter()
+            .map(decode)
+            .collect()
+    }
+
+    async fn count_grants(&mut self, tenant: TenantId, f: &GrantFilter) -> Result<i64> {
+        self.enter(&tenant.to_string()).await?;
+        let unpaged = GrantFilter {
+            after: None,
+            ..f.clone()
         };
-        if let Some(subject) = f.subject {
-            let (kind, id) = subject_columns(subject);
-            bind(&mut sql, " AND subject_kind = ?", kind.into());
-            bind(&mut sql, " AND subject_id = ?", id.into());
-        }
-        if let Some(target) = f.target {
-            let (kind, id) = target_columns(target);
-            bind(&mut sql, " AND target_kind = ?", kind.into());
-            bind(&mut sql, " AND target_id = ?", id.into());
-        }
-        match f.delegated {
-            Some(true) => sql.push_str(" AND parent_id IS NOT NULL"),
-            Some(false) => sql.push_str(" AND parent_id IS NULL"),
-            None => {}
-        }
-        if !f.include_revoked {
-            sql.push_str(" AND revoked_at_ms IS NULL");
-        }
-        if let Some(after) = f.after {
-            bind(&mut sql, " AND id > ?", after.to_string().into());
-        }
-        // Expiry lives in the schedule JSON, so "ending before" is filtered after decoding; the
-        // page is then filled from a larger read.
-        let limit = f.limit.clamp(1, 1_000);
-        let read_limit = if f.ending_before_ms.is_some() {
-            i64::MAX
-        } else {
-            limit
-        };
-        bind(&mut sql, " ORDER BY id LIMIT ?", read_limit.into());
-        let rows = self.inner.fetch_all(&sql, values).await?;
-        let mut out = Vec::new();
-        for row in &rows {
-            let record = decode(row)?;
-            if let Some(before) = f.ending_before_ms {
-                let ends = record.schedule.valid_until_ms;
-                if !ends.is_some_and(|end| end > f.now_ms && end <= before) {
-                    continue;
-                }
-            }
-            out.push(record);
-            if i64::try_from(out.len()).unwrap_or(i64::MAX) >= limit {
-                break;
-            }
-        }
-        Ok(out)
+        let (sql, values) = filtered("SELECT COUNT(*) AS n FROM grants", tenant, &unpaged);
+        let row = self.inner.fetch_optional(&sql, values).await?;
+        row.map_or(Ok(0), |r| r.int("n"))
     }
 
     async fn revoke_grants(

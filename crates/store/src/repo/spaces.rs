@@ -42,6 +42,11 @@ pub trait SpaceRepo {
         tenant: TenantId,
         id: SpaceId,
     ) -> impl Future<Output = Result<()>> + Send;
+    /// Serialises the directory writes of one organisation until the transaction ends (the
+    /// organisation row's lock on PostgreSQL; SQLite's single writer already serialises). Tree
+    /// rules are checked over rows read after it, so two concurrent moves cannot together make
+    /// a cycle, and a device cannot be placed in a space that a concurrent command deletes.
+    fn lock_directory(&mut self, tenant: TenantId) -> impl Future<Output = Result<()>> + Send;
     /// How many spaces a site holds.
     fn count_spaces_in_site(
         &mut self,
@@ -170,6 +175,17 @@ impl SpaceRepo for Tx {
             .execute(
                 "DELETE FROM spaces WHERE tenant_id = $1 AND id = $2",
                 args![tenant.to_string(), id.to_string()],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn lock_directory(&mut self, tenant: TenantId) -> Result<()> {
+        // A no-op UPDATE takes the row lock; portable, unlike SELECT … FOR UPDATE.
+        self.inner
+            .execute(
+                "UPDATE organisations SET version = version WHERE id = $1",
+                args![tenant.to_string()],
             )
             .await?;
         Ok(())

@@ -698,6 +698,7 @@ async fn access_review_filters_pages_and_bulk_revokes(db: TestDb) -> anyhow::Res
     // Pages of 3 then 1, by cursor.
     let first = list("?limit=3").await?;
     assert_eq!(first["count"], 3);
+    assert_eq!(first["total"], 4, "the total counts every page");
     let cursor = first["next_cursor"].as_str().unwrap().to_owned();
     let second = list(&format!("?limit=3&cursor={cursor}")).await?;
     assert_eq!(second["count"], 1);
@@ -705,6 +706,7 @@ async fn access_review_filters_pages_and_bulk_revokes(db: TestDb) -> anyhow::Res
     // A manager sees only grants in their scope (the one on Door 301), and cannot bulk-revoke.
     let managed = ok(&w.manager_a, Method::GET, &w.a("/grants"), None).await?;
     assert_eq!(managed["count"], 1, "{managed}");
+    assert_eq!(managed["total"], 1, "{managed}");
     let (status, _) = w
         .manager_a
         .call(

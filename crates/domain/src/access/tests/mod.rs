@@ -10,6 +10,7 @@
 mod delegation_props;
 mod dst;
 mod example;
+mod extremes;
 mod prop_windows;
 mod rules;
 mod schedules;

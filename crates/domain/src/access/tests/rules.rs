@@ -368,7 +368,7 @@ fn who_and_what_agree_with_decide() {
     assert_eq!(who_night, vec![org.alice]);
     assert_eq!(
         model.who_can_open(id(999), at),
-        Err(LookupError::UnknownLock(id(999)))
+        Err(QueryError::UnknownLock(id(999)))
     );
 }
 
@@ -469,6 +469,39 @@ fn removing_a_sharer_from_the_group_ends_their_shares() {
         lock: org.room_door
     }));
     assert!(!impact.lose.iter().any(|p| p.person == org.bob));
+    // A share from a grant Dora holds directly is untouched by her leaving the group.
+    let mut direct = Org::new(TZ);
+    let own = direct.grant_with(
+        Subject::Person(direct.dora),
+        Target::Space(direct.building),
+        Rights::UNLOCK | Rights::SHARE,
+        always(),
+        |_| {},
+    );
+    let dora = direct.dora;
+    direct.grant_with(
+        Subject::Person(direct.gus),
+        Target::Lock(direct.room_door),
+        Rights::UNLOCK,
+        always(),
+        move |g| {
+            g.delegation = Some(Delegation {
+                parent: own,
+                shared_by: dora,
+            })
+        },
+    );
+    let model = direct.build();
+    let impact = model
+        .what_changes_if(
+            Removal::Membership {
+                group: direct.staff,
+                person: direct.dora,
+            },
+            at,
+        )
+        .unwrap();
+    assert_eq!(impact, Impact::default());
 }
 
 #[test]
@@ -645,6 +678,17 @@ fn delegation_chain_is_intersected_and_revocation_cascades() {
     assert!(model.decide(org.dora, org.room_door, day).is_allowed());
     assert_eq!(model.descendants(parent).unwrap(), vec![child, grandchild]);
     assert_eq!(model.ancestors(grandchild).unwrap(), vec![child, parent]);
+    let tree = model.delegation_tree(parent).unwrap();
+    let shape: Vec<(GrantId, Option<GrantId>, u8)> =
+        tree.iter().map(|n| (n.grant, n.parent, n.depth)).collect();
+    assert_eq!(
+        shape,
+        vec![
+            (parent, None, 0),
+            (child, Some(parent), 1),
+            (grandchild, Some(child), 2)
+        ]
+    );
 
     // Revoking the parent revokes everything derived from it.
     let mut revoked = Org::new(TZ);
@@ -773,6 +817,10 @@ fn check_derived_refuses_visibly_wider_requests() {
         parent,
     );
     assert_eq!(model.check_derived(&ok), Ok(()));
+    for target in [Target::Space(org.floor), Target::Space(org.room)] {
+        let narrower = proposal(target, Rights::UNLOCK, good_schedule(), parent);
+        assert_eq!(model.check_derived(&narrower), Ok(()), "{target:?}");
+    }
 
     let cases: Vec<(GrantSpec, DelegationError)> = vec![
         (
@@ -943,4 +991,42 @@ fn check_derived_refuses_visibly_wider_requests() {
         let domain: crate::DomainError = expected.into();
         assert!(domain.code.http_status() == 422, "{domain:?}");
     }
+}
+
+#[test]
+fn grant_specs_and_decisions_serialize_for_the_api() {
+    let spec = GrantSpec::new(
+        id(1001),
+        Subject::Group(id(40)),
+        Target::Space(id(11)),
+        Rights::UNLOCK | Rights::SHARE,
+        office_hours(0),
+    )
+    .derived_from(id(1000), id(50));
+    let json = serde_json::to_value(&spec).unwrap();
+    assert_eq!(json["subject"]["kind"], "group");
+    assert_eq!(json["target"]["kind"], "space");
+    assert_eq!(json["rights"], serde_json::json!(["unlock", "share"]));
+    let back: GrantSpec = serde_json::from_value(json).unwrap();
+    assert_eq!(back, spec);
+
+    let mut org = Org::new(TZ);
+    let grant = org.grant(
+        Subject::Group(org.staff),
+        Target::Space(org.building),
+        office_hours(0),
+    );
+    let model = org.build();
+    let allowed =
+        serde_json::to_value(model.decide(org.bob, org.room_door, local(TZ, TUESDAY, 10, 0)))
+            .unwrap();
+    assert_eq!(allowed["decision"], "allowed");
+    assert_eq!(allowed["because"][0]["grant"], grant.to_string());
+    assert_eq!(allowed["because"][0]["subject"]["kind"], "group");
+    let denied =
+        serde_json::to_value(model.decide(org.bob, org.room_door, local(TZ, TUESDAY, 20, 0)))
+            .unwrap();
+    assert_eq!(denied["decision"], "denied");
+    assert_eq!(denied["reason"], "outside_window");
+    assert_eq!(denied["near_misses"][0]["refusal"], "outside_window");
 }

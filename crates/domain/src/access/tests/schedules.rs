@@ -313,8 +313,25 @@ fn bookings_open_regardless_of_windows_but_within_validity() {
     );
     assert_eq!(
         model
-            .access_windows(org.alice, org.room_door, 0, i64::MAX)
+            .access_windows(
+                org.alice,
+                org.room_door,
+                start - 86_400_000,
+                start + 86_400_000
+            )
             .unwrap(),
         vec![Interval::new(start, start + 3_600_000)]
+    );
+    // Unbounded ranges are refused rather than computed for minutes.
+    let error = model
+        .access_windows(org.alice, org.room_door, 0, i64::MAX)
+        .unwrap_err();
+    assert_eq!(error, QueryError::RangeTooLong);
+    assert_eq!(crate::DomainError::from(error).field, Some("to_ms"));
+    assert!(
+        model
+            .access_windows(org.alice, org.room_door, 10, 5)
+            .unwrap()
+            .is_empty()
     );
 }

@@ -187,6 +187,8 @@ struct ReviewPage<'a> {
     groups: Vec<Choice>,
     targets: Vec<Choice>,
     q: &'a ReviewQuery,
+    /// How many grants the filters match in all pages.
+    total: i64,
     next: Option<String>,
     refusal: Refusal,
     notice: Option<&'static str>,
@@ -316,10 +318,11 @@ async fn render_review(
 ) -> Response {
     let c = &caller.chrome;
     let now_ms = state.app.clock.now_ms();
-    let (grants, next, refusal, status) = match review_filter(q, now_ms) {
+    let (grants, total, next, refusal, status) = match review_filter(q, now_ms) {
         Ok(filter) => match state.app.grants(&caller.principal, org, filter).await {
             Ok(page) => (
                 page.grants,
+                page.total,
                 page.next_cursor.map(|n| n.to_string()),
                 refusal,
                 status,
@@ -328,6 +331,7 @@ async fn render_review(
         },
         Err(e) => (
             Vec::new(),
+            0,
             None,
             Refusal::of(
                 &e.into(),
@@ -373,6 +377,7 @@ async fn render_review(
             groups: strip(groups, "group:"),
             targets: target_choices(c, &catalog, None),
             q,
+            total,
             next,
             refusal,
             notice: notice_key(q.notice.as_deref()),

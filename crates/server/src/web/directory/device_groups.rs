@@ -11,7 +11,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{
-    FORBIDDEN, NOT_FOUND, PageParams, UNAUTHENTICATED, double_option, if_match, org_id, path_id,
+    FORBIDDEN, NOT_FOUND, PageParams, Tagged, UNAUTHENTICATED, double_option, if_match, org_id,
+    path_id, tagged,
 };
 use crate::directory::Page;
 use crate::directory::device_groups::{DeviceGroupPatch, NewDeviceGroup};
@@ -239,15 +240,13 @@ pub(crate) async fn show_device_group(
     State(state): State<WebState>,
     caller: ApiCaller,
     Path((org, group)): Path<(String, String)>,
-) -> Result<Json<DeviceGroupBody>, ApiError> {
+) -> Result<Tagged<DeviceGroupBody>, ApiError> {
     let (org, group) = (org_id(&org)?, group_id(&group)?);
-    Ok(Json(
-        state
-            .app
-            .device_group_of(&caller.principal, org, group)
-            .await?
-            .into(),
-    ))
+    let object = state
+        .app
+        .device_group_of(&caller.principal, org, group)
+        .await?;
+    Ok(tagged(object.version, object.into()))
 }
 
 /// Changes a device group (org admins; JSON merge patch).
@@ -270,7 +269,7 @@ pub(crate) async fn change_device_group(
     headers: HeaderMap,
     Path((org, group)): Path<(String, String)>,
     Json(body): Json<ChangeDeviceGroupBody>,
-) -> Result<Json<DeviceGroupBody>, ApiError> {
+) -> Result<Tagged<DeviceGroupBody>, ApiError> {
     let (org, group) = (org_id(&org)?, group_id(&group)?);
     let expected = if_match(&headers)?;
     let changed = state
@@ -289,7 +288,7 @@ pub(crate) async fn change_device_group(
             },
         )
         .await?;
-    Ok(Json(changed.into()))
+    Ok(tagged(changed.version, changed.into()))
 }
 
 /// Deletes a device group (org admins).

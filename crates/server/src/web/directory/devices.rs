@@ -10,7 +10,9 @@ use latchkey_domain::time::rfc3339_utc;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{FORBIDDEN, NOT_FOUND, UNAUTHENTICATED, double_option, if_match, org_id, path_id};
+use super::{
+    FORBIDDEN, NOT_FOUND, Tagged, UNAUTHENTICATED, double_option, if_match, org_id, path_id, tagged,
+};
 use crate::directory::devices::{DeviceFilter, DevicePatch, NewDevice};
 use crate::directory::{ListQuery, Page};
 use crate::web::WebState;
@@ -246,15 +248,10 @@ pub(crate) async fn show_device(
     State(state): State<WebState>,
     caller: ApiCaller,
     Path((org, device)): Path<(String, String)>,
-) -> Result<Json<DeviceBody>, ApiError> {
+) -> Result<Tagged<DeviceBody>, ApiError> {
     let (org, device) = (org_id(&org)?, device_id(&device)?);
-    Ok(Json(
-        state
-            .app
-            .device_of(&caller.principal, org, device)
-            .await?
-            .into(),
-    ))
+    let object = state.app.device_of(&caller.principal, org, device).await?;
+    Ok(tagged(object.version, object.into()))
 }
 
 /// Changes a device (JSON merge patch).
@@ -277,7 +274,7 @@ pub(crate) async fn change_device(
     headers: HeaderMap,
     Path((org, device)): Path<(String, String)>,
     Json(body): Json<ChangeDeviceBody>,
-) -> Result<Json<DeviceBody>, ApiError> {
+) -> Result<Tagged<DeviceBody>, ApiError> {
     let (org, device) = (org_id(&org)?, device_id(&device)?);
     let expected = if_match(&headers)?;
     let changed = state
@@ -298,7 +295,7 @@ pub(crate) async fn change_device(
             },
         )
         .await?;
-    Ok(Json(changed.into()))
+    Ok(tagged(changed.version, changed.into()))
 }
 
 /// Removes a device from the registry (org admins; space managers within their subtrees).

@@ -11,7 +11,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{
-    FORBIDDEN, NOT_FOUND, PageParams, UNAUTHENTICATED, double_option, if_match, org_id, path_id,
+    FORBIDDEN, NOT_FOUND, PageParams, Tagged, UNAUTHENTICATED, double_option, if_match, org_id,
+    path_id, tagged,
 };
 use crate::directory::Page;
 use crate::directory::groups::{GroupPatch, NewGroup};
@@ -237,15 +238,10 @@ pub(crate) async fn show_group(
     State(state): State<WebState>,
     caller: ApiCaller,
     Path((org, group)): Path<(String, String)>,
-) -> Result<Json<GroupBody>, ApiError> {
+) -> Result<Tagged<GroupBody>, ApiError> {
     let (org, group) = (org_id(&org)?, group_id(&group)?);
-    Ok(Json(
-        state
-            .app
-            .group_of(&caller.principal, org, group)
-            .await?
-            .into(),
-    ))
+    let object = state.app.group_of(&caller.principal, org, group).await?;
+    Ok(tagged(object.version, object.into()))
 }
 
 /// Changes a group (org admins; JSON merge patch).
@@ -268,7 +264,7 @@ pub(crate) async fn change_group(
     headers: HeaderMap,
     Path((org, group)): Path<(String, String)>,
     Json(body): Json<ChangeGroupBody>,
-) -> Result<Json<GroupBody>, ApiError> {
+) -> Result<Tagged<GroupBody>, ApiError> {
     let (org, group) = (org_id(&org)?, group_id(&group)?);
     let expected = if_match(&headers)?;
     let changed = state
@@ -287,7 +283,7 @@ pub(crate) async fn change_group(
             },
         )
         .await?;
-    Ok(Json(changed.into()))
+    Ok(tagged(changed.version, changed.into()))
 }
 
 /// Deletes a group (org admins).

@@ -114,6 +114,18 @@ pub(crate) fn if_match(headers: &HeaderMap) -> Result<Option<i64>, DomainError> 
     })
 }
 
+/// A single object's response with its version as a strong `ETag` (`"3"`), which clients send
+/// back in `If-Match`.
+pub(crate) type Tagged<T> = ([(axum::http::HeaderName, String); 1], axum::Json<T>);
+
+/// Wraps a body with the `ETag` of `version`.
+pub(crate) fn tagged<T>(version: i64, body: T) -> Tagged<T> {
+    (
+        [(axum::http::header::ETAG, format!("\"{version}\""))],
+        axum::Json(body),
+    )
+}
+
 /// For merge-patch fields: absent → `None`, `null` → `Some(None)`, a value → `Some(Some(v))`.
 pub(crate) fn double_option<'de, T, D>(d: D) -> Result<Option<Option<T>>, D::Error>
 where

@@ -11,7 +11,9 @@ use latchkey_domain::time::rfc3339_utc;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{FORBIDDEN, NOT_FOUND, UNAUTHENTICATED, double_option, if_match, org_id, path_id};
+use super::{
+    FORBIDDEN, NOT_FOUND, Tagged, UNAUTHENTICATED, double_option, if_match, org_id, path_id, tagged,
+};
 use crate::directory::people::{PersonEntry, ProfilePatch, RoleScopes};
 use crate::web::WebState;
 use crate::web::problem::{ApiError, Problem};
@@ -136,15 +138,13 @@ pub(crate) async fn show_profile(
     State(state): State<WebState>,
     caller: ApiCaller,
     Path((org, account)): Path<(String, String)>,
-) -> Result<Json<ProfileBody>, ApiError> {
+) -> Result<Tagged<ProfileBody>, ApiError> {
     let (org, account) = (org_id(&org)?, account_id(&account)?);
-    Ok(Json(
-        state
-            .app
-            .person_profile(&caller.principal, org, account)
-            .await?
-            .into(),
-    ))
+    let object = state
+        .app
+        .person_profile(&caller.principal, org, account)
+        .await?;
+    Ok(tagged(object.membership.version, object.into()))
 }
 
 /// Changes a person's directory profile (org admins; JSON merge patch).
@@ -168,7 +168,7 @@ pub(crate) async fn change_profile(
     headers: HeaderMap,
     Path((org, account)): Path<(String, String)>,
     Json(body): Json<ChangeProfileBody>,
-) -> Result<Json<ProfileBody>, ApiError> {
+) -> Result<Tagged<ProfileBody>, ApiError> {
     let (org, account) = (org_id(&org)?, account_id(&account)?);
     let expected = if_match(&headers)?;
     let entry = state
@@ -187,7 +187,7 @@ pub(crate) async fn change_profile(
             },
         )
         .await?;
-    Ok(Json(entry.into()))
+    Ok(tagged(entry.membership.version, entry.into()))
 }
 
 /// The scope of a person's role (org admins).

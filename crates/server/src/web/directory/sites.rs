@@ -12,7 +12,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{
-    FORBIDDEN, NOT_FOUND, PageParams, UNAUTHENTICATED, double_option, if_match, org_id, path_id,
+    FORBIDDEN, NOT_FOUND, PageParams, Tagged, UNAUTHENTICATED, double_option, if_match, org_id,
+    path_id, tagged,
 };
 use crate::directory::Page;
 use crate::directory::sites::{NewSite, SitePatch};
@@ -247,15 +248,10 @@ pub(crate) async fn show_site(
     State(state): State<WebState>,
     caller: ApiCaller,
     Path((org, site)): Path<(String, String)>,
-) -> Result<Json<SiteBody>, ApiError> {
+) -> Result<Tagged<SiteBody>, ApiError> {
     let (org, site) = (org_id(&org)?, site_id(&site)?);
-    Ok(Json(
-        state
-            .app
-            .site_of(&caller.principal, org, site)
-            .await?
-            .into(),
-    ))
+    let object = state.app.site_of(&caller.principal, org, site).await?;
+    Ok(tagged(object.version, object.into()))
 }
 
 /// Changes a site (org admins; JSON merge patch).
@@ -278,7 +274,7 @@ pub(crate) async fn change_site(
     headers: HeaderMap,
     Path((org, site)): Path<(String, String)>,
     Json(body): Json<ChangeSiteBody>,
-) -> Result<Json<SiteBody>, ApiError> {
+) -> Result<Tagged<SiteBody>, ApiError> {
     let (org, site) = (org_id(&org)?, site_id(&site)?);
     let expected = if_match(&headers)?;
     let changed = state
@@ -298,7 +294,7 @@ pub(crate) async fn change_site(
             },
         )
         .await?;
-    Ok(Json(changed.into()))
+    Ok(tagged(changed.version, changed.into()))
 }
 
 /// Deletes a site that holds no spaces (org admins).

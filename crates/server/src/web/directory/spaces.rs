@@ -10,7 +10,9 @@ use latchkey_domain::time::rfc3339_utc;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{FORBIDDEN, NOT_FOUND, UNAUTHENTICATED, double_option, if_match, org_id, path_id};
+use super::{
+    FORBIDDEN, NOT_FOUND, Tagged, UNAUTHENTICATED, double_option, if_match, org_id, path_id, tagged,
+};
 use crate::directory::spaces::{NewSpace, SpaceFilter, SpacePatch};
 use crate::directory::{ListQuery, Page};
 use crate::web::WebState;
@@ -230,15 +232,10 @@ pub(crate) async fn show_space(
     State(state): State<WebState>,
     caller: ApiCaller,
     Path((org, space)): Path<(String, String)>,
-) -> Result<Json<SpaceBody>, ApiError> {
+) -> Result<Tagged<SpaceBody>, ApiError> {
     let (org, space) = (org_id(&org)?, space_id(&space)?);
-    Ok(Json(
-        state
-            .app
-            .space_of(&caller.principal, org, space)
-            .await?
-            .into(),
-    ))
+    let object = state.app.space_of(&caller.principal, org, space).await?;
+    Ok(tagged(object.version, object.into()))
 }
 
 /// Renames, re-kinds, re-labels or moves a space (org admins; JSON merge patch).
@@ -261,7 +258,7 @@ pub(crate) async fn change_space(
     headers: HeaderMap,
     Path((org, space)): Path<(String, String)>,
     Json(body): Json<ChangeSpaceBody>,
-) -> Result<Json<SpaceBody>, ApiError> {
+) -> Result<Tagged<SpaceBody>, ApiError> {
     let (org, space) = (org_id(&org)?, space_id(&space)?);
     let expected = if_match(&headers)?;
     let changed = state
@@ -281,7 +278,7 @@ pub(crate) async fn change_space(
             },
         )
         .await?;
-    Ok(Json(changed.into()))
+    Ok(tagged(changed.version, changed.into()))
 }
 
 /// Deletes an empty space (org admins).

@@ -12,6 +12,8 @@ CREATE TABLE grants (
     target_id TEXT NOT NULL,
     rights TEXT NOT NULL,
     schedule TEXT NOT NULL,
+    -- The schedule's end of validity, repeated as a column for the "expiring soon" review.
+    valid_until_ms BIGINT,
     uses BIGINT NOT NULL DEFAULT 0,
     parent_id TEXT,
     shared_by TEXT,
@@ -28,6 +30,7 @@ CREATE TABLE grants (
 CREATE INDEX grants_by_subject ON grants (tenant_id, subject_kind, subject_id);
 CREATE INDEX grants_by_target ON grants (tenant_id, target_kind, target_id);
 CREATE INDEX grants_by_parent ON grants (tenant_id, parent_id);
+CREATE INDEX grants_by_end ON grants (tenant_id, valid_until_ms);
 
 -- The version of everything an access decision reads, per organisation. The server caches each
 -- organisation's decision model and reloads it when this number moved, so a change takes effect
