@@ -227,6 +227,10 @@ async fn console_pages_follow_the_services_authorization(db: TestDb) -> anyhow::
         format!("/orgs/{o}/spaces/{}/delete", w.room),
         format!("/orgs/{o}/groups"),
         format!("/orgs/{o}/groups/{}", w.staff),
+        format!(
+            "/orgs/{o}/groups/{}/members/{}/remove",
+            w.staff, w.member.id
+        ),
         format!("/orgs/{o}/devices"),
         format!("/orgs/{o}/devices/{}", w.door),
         format!("/orgs/{o}/grants/new"),
@@ -345,6 +349,41 @@ async fn console_pages_follow_the_services_authorization(db: TestDb) -> anyhow::
         format!("/orgs/{o}/sites/{}?notice=space_created", w.site)
     );
     assert_eq!(space_count(&w).await?, before + 1);
+
+    // Tuesday 10:30 in Tokyo: confirmation pages say who stops opening what, right now.
+    w.server.db.clock.set_ms(1_796_088_600_000); // 2026-12-01T01:30:00Z
+    let admin = signed_in(&w.server, &w.admin).await?;
+    let (status, html) = page(&w, &admin, &format!("/orgs/{o}/grants/{}/revoke", w.grant)).await?;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("2026-12-01 10:30 Asia/Tokyo"), "{html}");
+    assert!(
+        html.contains("id=\"impact-lose-count\">2<"),
+        "the member and the friend's share"
+    );
+    assert!(
+        html.contains("mia@a.example) — Door 301") && html.contains("fritz@a.example) — Door 301")
+    );
+    let remove = format!(
+        "/orgs/{o}/groups/{}/members/{}/remove",
+        w.staff, w.member.id
+    );
+    let (status, html) = page(&w, &admin, &remove).await?;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("id=\"impact-lose-count\">2<") && html.contains("mia@a.example) — Door 301")
+    );
+    // The friend's share lapses too: the member who shared it no longer holds the parent.
+    assert!(html.contains("fritz@a.example) — Door 301"));
+    let removed = form(&w, &admin, &remove, &[], true).await?;
+    assert_eq!(
+        location(&removed),
+        format!("/orgs/{o}/groups/{}?notice=member_removed", w.staff)
+    );
+    let (_, html) = page(&w, &admin, &format!("/orgs/{o}/locks/{}/access", w.door)).await?;
+    assert!(
+        !html.contains(&format!("data-person=\"{}\"", w.member.id)),
+        "next request"
+    );
     w.server.shutdown().await;
     Ok(())
 }

@@ -1121,6 +1121,7 @@ struct RevokePage<'a> {
     id: String,
     summary: String,
     shared: usize,
+    impact: Option<super::ImpactView>,
     refusal: Refusal,
 }
 
@@ -1146,6 +1147,14 @@ async fn render_revoke(
         Err(e) => return failure(c, &e),
     };
     let shared = live_in(&tree).into_iter().filter(|id| *id != grant).count();
+    let impact = super::preview(
+        state,
+        caller,
+        org,
+        &catalog,
+        latchkey_domain::access::Removal::Grant { grant },
+    )
+    .await;
     render(
         &RevokePage {
             c,
@@ -1153,6 +1162,7 @@ async fn render_revoke(
             id: grant.to_string(),
             summary: words::summary(c, &catalog, &tree.grant),
             shared,
+            impact,
             refusal,
         },
         status,

@@ -26,7 +26,7 @@ pub(super) fn routes() -> Router<WebState> {
         .route("/orgs/{org}/groups/{group}/members", post(add_member))
         .route(
             "/orgs/{org}/groups/{group}/members/{account}/remove",
-            post(remove_member),
+            get(confirm_remove).post(remove_member),
         )
 }
 
@@ -325,6 +325,75 @@ async fn add_member(
         Err(e) => failure(&caller.chrome, &e),
     }
 }
+
+#[derive(Template)]
+#[template(path = "directory/group_remove.html")]
+struct ConfirmRemovePage<'a> {
+    c: &'a Chrome,
+    org_id: String,
+    group: GroupRow,
+    person: PersonName,
+    impact: Option<crate::console::access::ImpactView>,
+}
+
+/// Says who leaves which group and what they stop opening right now, before the removal.
+async fn confirm_remove(
+    State(state): State<WebState>,
+    caller: ConsoleCaller,
+    Path((org, group, account)): Path<(String, String, String)>,
+) -> Response {
+    let c = &caller.chrome;
+    let (Some(org), Some(group), Some(account)): (
+        Option<OrgId>,
+        Option<GroupId>,
+        Option<AccountId>,
+    ) = (parse_id(&org), parse_id(&group), parse_id(&account)) else {
+        return not_found(c);
+    };
+    let group = match state.app.group_of(&caller.principal, org, group).await {
+        Ok(group) => group,
+        Err(e) => return failure(c, &e),
+    };
+    let catalog = match Catalog::load(&state, &caller, org, ALL).await {
+        Ok(catalog) => catalog,
+        Err(e) => return failure(c, &e),
+    };
+    let Some(person) = catalog
+        .person(account)
+        .filter(|_| group.members.contains(&account))
+        .cloned()
+    else {
+        return not_found(c);
+    };
+    let impact = crate::console::access::preview(
+        &state,
+        &caller,
+        org,
+        &catalog,
+        latchkey_domain::access::Removal::Membership {
+            group: group.id,
+            person: account,
+        },
+    )
+    .await;
+    render(
+        &ConfirmRemovePage {
+            c,
+            org_id: org.to_string(),
+            group: GroupRow::from(&group),
+            person,
+            impact,
+        },
+        StatusCode::OK,
+        c.lang,
+    )
+}
+
+const ALL: Want = Want {
+    devices: true,
+    groups: true,
+    people: true,
+};
 
 async fn remove_member(
     State(state): State<WebState>,
