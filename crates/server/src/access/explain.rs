@@ -122,7 +122,11 @@ impl App {
         let mut locks = model
             .what_can_open(person, at_ms)
             .map_err(|_| DomainError::not_found("person"))?;
-        if let Asker::Directory(..) = asker {
+        // A manager or owner asking about someone else sees the locks in their scope; about
+        // themselves, everything they can open.
+        if let Asker::Directory(..) = asker
+            && person != principal.account_id
+        {
             locks.retain(|l| asker.covers_lock(&model, l.lock));
         }
         Ok(locks)

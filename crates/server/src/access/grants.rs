@@ -194,15 +194,15 @@ impl App {
         Ok(Reach::Directory(scope, tree))
     }
 
-    /// True if the reach covers the grant's target (directory roles) or the caller is its
-    /// subject or sharer (holders; admins see everything anyway).
+    /// True if the reach covers the grant's target (directory roles), or the caller holds it
+    /// (its subject, directly or through a group) or shared it.
     fn reach_covers(
         reach: &Reach,
         model: &AccessModel,
         caller: AccountId,
         grant: &GrantSpec,
     ) -> bool {
-        let own = grant.subject == Subject::Person(caller)
+        let own = model_holds(model, caller, grant)
             || grant.delegation.is_some_and(|d| d.shared_by == caller);
         match reach {
             Reach::Holder => own,
@@ -369,9 +369,7 @@ impl App {
             return Err(not_found());
         };
         let reach = self.grant_reach(principal, &mut tx, org, true).await?;
-        if !Self::reach_covers(&reach, &model, principal.account_id, &parent_record.spec)
-            && !model_holds(&model, principal.account_id, &parent_record.spec)
-        {
+        if !Self::reach_covers(&reach, &model, principal.account_id, &parent_record.spec) {
             return Err(not_found());
         }
         if membership.role == Role::Guest {

@@ -16,6 +16,7 @@ on_both_backends!(
     a_weekday_grant_opens_in_the_site_time_zone_and_explains_why,
     changes_take_effect_on_the_next_request,
     delegation_stays_within_the_parent_and_revocation_cascades,
+    a_group_member_sees_and_shares_the_group_grant,
     access_review_filters_pages_and_bulk_revokes,
     authorization_matrix_for_every_grant_endpoint,
     managers_and_owners_grant_only_within_their_scope,
@@ -645,6 +646,49 @@ async fn delegation_stays_within_the_parent_and_revocation_cascades(
     )
     .await?;
     assert!(child_now["revoked_at"].is_string());
+    w.server.shutdown().await;
+    Ok(())
+}
+
+async fn a_group_member_sees_and_shares_the_group_grant(db: TestDb) -> anyhow::Result<()> {
+    let w = world(db).await?;
+    let friend = w.friend.id.to_string();
+    let mut body = grant_body(
+        ("group", &w.staff),
+        ("space", &w.tower),
+        &["unlock", "share"],
+    );
+    body["reshare_depth"] = json!(1);
+    let staff_grant = create(&w.admin_a, &w.a("/grants"), body).await?;
+    // The member holds it through Staff: it is in their review, and they may share it.
+    let mine = ok(&w.member_a, Method::GET, &w.a("/grants"), None).await?;
+    assert_eq!(mine["total"], 1, "{mine}");
+    assert_eq!(mine["grants"][0]["id"], staff_grant.as_str());
+    let (status, shared) = w
+        .member_a
+        .call(
+            Method::POST,
+            &w.a(&format!("/grants/{staff_grant}/shares")),
+            Some(json!({"person_id": friend, "schedule": weekday_schedule()})),
+        )
+        .await?;
+    assert_eq!(status, StatusCode::CREATED, "{shared}");
+    assert_eq!(
+        shared["target"],
+        json!({"kind": "space", "id": w.tower}),
+        "the parent's target by default"
+    );
+    assert!(
+        w.who(&w.admin_a, &w.door_4, &tokyo_tuesday(10))
+            .await?
+            .contains(&friend)
+    );
+    // Someone outside Staff neither sees nor shares it.
+    let (status, _) = w
+        .guest_a
+        .call(Method::GET, &w.a(&format!("/grants/{staff_grant}")), None)
+        .await?;
+    assert_eq!(status, StatusCode::NOT_FOUND);
     w.server.shutdown().await;
     Ok(())
 }
