@@ -277,13 +277,25 @@ async fn console_pages_follow_the_services_authorization(db: TestDb) -> anyhow::
     );
     let (status, _) = page(&w, &w.member_a, &format!("/orgs/{o}/grants/{}", w.shared)).await?;
     assert_eq!(status, StatusCode::OK, "the member shared it");
-    // A grant given to a group is not a member's to see (the service's 404), nor B's admin's.
+    // A grant given to the member's group: they see it (and what they shared from it), B's
+    // admin does not.
     let revoke_page = format!("/orgs/{o}/grants/{}/revoke", w.grant);
     assert_eq!(page(&w, &w.admin_a, &revoke_page).await?.0, StatusCode::OK);
+    let (status, html) = page(&w, &w.member_a, &format!("/orgs/{o}/grants/{}", w.grant)).await?;
+    assert_eq!(status, StatusCode::OK, "a holder through the group");
+    assert!(html.contains(&w.shared), "with the share in its tree");
+    let (status, html) = page(
+        &w,
+        &w.member_a,
+        &format!("/orgs/{o}/grants/{}/revoke", w.shared),
+    )
+    .await?;
     assert_eq!(
-        page(&w, &w.member_a, &revoke_page).await?.0,
-        StatusCode::NOT_FOUND
+        status,
+        StatusCode::OK,
+        "the member may revoke what they shared"
     );
+    assert!(html.contains("id=\"confirm-revoke\""));
     assert_eq!(
         page(&w, &w.admin_b, &revoke_page).await?.0,
         StatusCode::NOT_FOUND
@@ -328,8 +340,8 @@ async fn console_pages_follow_the_services_authorization(db: TestDb) -> anyhow::
     );
     assert_eq!(
         form(&w, &w.member_a, &revoke, &[], true).await?.status(),
-        StatusCode::NOT_FOUND,
-        "a grant given to the member's group is not theirs to see"
+        StatusCode::FORBIDDEN,
+        "a holder cannot revoke what they were given"
     );
     let bulk = format!("/orgs/{o}/grants/revoke");
     let bulk_fields = [("grant", w.grant.as_str()), ("confirm", "yes")];

@@ -1142,9 +1142,19 @@ async fn render_revoke(
         Ok(tree) => tree,
         Err(e) => return failure(c, &e),
     };
-    let catalog = match Catalog::load(state, caller, org, ALL).await {
-        Ok(catalog) => catalog,
-        Err(e) => return failure(c, &e),
+    // Holders (members who shared it) revoke from here too; they have no directory names.
+    let catalog = if state
+        .app
+        .my_directory_scope(&caller.principal, org)
+        .await
+        .is_ok()
+    {
+        match Catalog::load(state, caller, org, ALL).await {
+            Ok(catalog) => catalog,
+            Err(e) => return failure(c, &e),
+        }
+    } else {
+        Catalog::default()
     };
     let shared = live_in(&tree).into_iter().filter(|id| *id != grant).count();
     let impact = super::preview(
