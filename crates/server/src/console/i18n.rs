@@ -73,11 +73,15 @@ const ENGLISH: &[&str] = &[
     include_str!("../../messages/en.txt"),
     include_str!("../../messages/orgs.en.txt"),
     include_str!("../../messages/account.en.txt"),
+    include_str!("../../messages/directory.en.txt"),
+    include_str!("../../messages/access.en.txt"),
 ];
 const JAPANESE: &[&str] = &[
     include_str!("../../messages/ja.txt"),
     include_str!("../../messages/orgs.ja.txt"),
     include_str!("../../messages/account.ja.txt"),
+    include_str!("../../messages/directory.ja.txt"),
+    include_str!("../../messages/access.ja.txt"),
 ];
 
 fn parse(files: &[&'static str]) -> Messages {

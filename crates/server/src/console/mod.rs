@@ -1,7 +1,9 @@
 //! The admin console: server-rendered HTML (askama), no JavaScript build step, no inline script
 //! (CSP), assets versioned by content hash and served by the binary, English and Japanese.
 
+mod access;
 mod account;
+mod directory;
 mod i18n;
 mod orgs;
 mod settings;
@@ -152,4 +154,6 @@ pub(crate) fn routes() -> Router<WebState> {
         .merge(step_up::routes())
         .merge(orgs::routes())
         .merge(account::routes())
+        .merge(directory::routes())
+        .merge(access::routes())
 }

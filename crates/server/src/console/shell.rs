@@ -19,6 +19,7 @@ use crate::console::{icon_path, stylesheet_path};
 use crate::identity::Principal;
 use crate::web::WebState;
 use crate::web::session::{Origin, cookie, csrf_matches, csrf_token, session_cookie_name};
+use latchkey_domain::identity::Role;
 
 /// The signed-in person, as the navigation shows them.
 #[derive(Debug, Clone)]
@@ -29,6 +30,43 @@ pub struct NavUser {
     pub operator: bool,
     /// Admin or operator without two-step verification: every page says so.
     pub needs_mfa: bool,
+    /// The organisation the directory and access links point at, if the person's role there
+    /// reaches any of them.
+    pub org: Option<OrgNav>,
+}
+
+/// Which directory and access pages of one organisation the navigation offers.
+#[derive(Debug, Clone)]
+pub struct OrgNav {
+    /// The organisation's id.
+    pub id: String,
+    /// Org admin: sites, people and groups.
+    pub admin: bool,
+    /// Admin, space manager or device owner: devices (and sites for managers).
+    pub directory: bool,
+}
+
+impl OrgNav {
+    /// The organisation in the path (`/orgs/<id>/…`) when the person belongs to it, else the
+    /// first where their role reaches furthest.
+    fn pick(path: &str, orgs: &[(latchkey_domain::tenancy::Organisation, Role)]) -> Option<Self> {
+        let in_path = path
+            .strip_prefix("/orgs/")
+            .and_then(|rest| rest.split('/').next());
+        let chosen = orgs
+            .iter()
+            .find(|(o, _)| in_path.is_some_and(|id| o.id.to_string() == id))
+            .or_else(|| orgs.iter().max_by_key(|(_, role)| *role))?;
+        let (org, role) = chosen;
+        Some(Self {
+            id: org.id.to_string(),
+            admin: role.is_admin(),
+            directory: matches!(
+                role,
+                Role::OrgAdmin | Role::SpaceManager | Role::DeviceOwner
+            ),
+        })
+    }
 }
 
 /// The parts of a page that come from the request rather than the page.
@@ -205,16 +243,13 @@ impl FromRequestParts<WebState> for Visitor {
         let session_token = token.filter(|_| principal.is_some());
         let user = match &principal {
             Some(p) => {
-                let admin_somewhere = state
-                    .app
-                    .my_organisations(p)
-                    .await
-                    .map(|orgs| orgs.iter().any(|(_, role)| role.is_admin()))
-                    .unwrap_or(false);
+                let orgs = state.app.my_organisations(p).await.unwrap_or_default();
+                let admin_somewhere = orgs.iter().any(|(_, role)| role.is_admin());
                 Some(NavUser {
                     name: p.name.clone(),
                     operator: p.is_operator,
                     needs_mfa: (p.is_operator || admin_somewhere) && !p.mfa_enrolled,
+                    org: OrgNav::pick(parts.uri.path(), &orgs),
                 })
             }
             None => None,

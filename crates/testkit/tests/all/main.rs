@@ -33,6 +33,7 @@ mod browser;
 mod conformance;
 mod console_sign_in;
 mod directory;
+mod directory_console;
 mod encryption_at_rest;
 mod grants;
 mod http;
