@@ -4,3 +4,4 @@
 pub mod explain;
 pub mod grants;
 pub mod model_cache;
+pub mod subjects;

@@ -1141,6 +1141,24 @@ async fn profile_and_scope_pages_set_what_a_manager_reaches(db: TestDb) -> anyho
     // Devices: only those in the subtree.
     let (_, html) = page(&w, &manager_s, &format!("/orgs/{o}/devices")).await?;
     assert!(html.contains("Door 301"));
+    // The grant editor offers the manager the organisation's people and groups to name, though
+    // the people and group pages stay closed to them.
+    let (status, html) = page(
+        &w,
+        &manager_s,
+        &format!("/orgs/{o}/grants/new?site={}", w.site),
+    )
+    .await?;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains(&w.member.id.to_string()),
+        "the member is offered as a subject"
+    );
+    assert!(html.contains(&w.staff), "the group is offered as a subject");
+    assert!(
+        html.contains(&w.member.email),
+        "people are told apart by address"
+    );
     w.server.shutdown().await;
     Ok(())
 }

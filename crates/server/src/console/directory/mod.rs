@@ -276,16 +276,47 @@ impl Catalog {
             })
             .await?;
         }
+        // Managers and owners may not read the group and people pages, but they make grants
+        // and need to name a subject: they get names only, from the grant service.
+        let mut choices = None;
         if want.groups {
-            catalog.groups = tolerate_role(
-                all_pages(|q| async move { app.groups_page(p, org, &q).await }).await,
-            )?;
+            catalog.groups =
+                match all_pages(|q| async move { app.groups_page(p, org, &q).await }).await {
+                    Err(e) if e.code() == ErrorCode::Forbidden => {
+                        let subjects = tolerate_role(app.grant_subject_choices(p, org).await)?;
+                        let groups = subjects
+                            .groups
+                            .iter()
+                            .map(|(id, name)| named_group(*id, name))
+                            .collect();
+                        choices = Some(subjects);
+                        groups
+                    }
+                    other => other?,
+                };
             catalog.device_groups = tolerate_role(
                 all_pages(|q| async move { app.device_groups_page(p, org, &q).await }).await,
             )?;
         }
         if want.people {
-            catalog.people = tolerate_role(people(state, caller, org).await)?;
+            catalog.people = match people(state, caller, org).await {
+                Err(e) if e.code() == ErrorCode::Forbidden => {
+                    let subjects = match choices {
+                        Some(subjects) => subjects,
+                        None => tolerate_role(app.grant_subject_choices(p, org).await)?,
+                    };
+                    subjects
+                        .people
+                        .into_iter()
+                        .map(|s| PersonName {
+                            id: s.id,
+                            name: s.name,
+                            email: s.email,
+                        })
+                        .collect()
+                }
+                other => other?,
+            };
         }
         Ok(catalog)
     }
@@ -378,6 +409,19 @@ fn tolerate_role<T: Default>(result: Result<T, ServiceError>) -> Result<T, Servi
     match result {
         Err(e) if e.code() == ErrorCode::Forbidden => Ok(T::default()),
         other => other,
+    }
+}
+
+/// A group known by its name only (for pickers of callers who may not read groups).
+fn named_group(id: GroupId, name: &str) -> Group {
+    Group {
+        id,
+        name: name.to_owned(),
+        description: None,
+        labels: Vec::new(),
+        members: Vec::new(),
+        created_at_ms: 0,
+        version: 0,
     }
 }
 
