@@ -59,7 +59,8 @@ CREATE FUNCTION bump_access_version() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     tenant TEXT := current_setting('app.tenant_id', true);
 BEGIN
-    IF tenant IS NOT NULL AND tenant <> '' THEN
+    -- The platform scope (the nil id) is not an organisation and has no access version.
+    IF tenant IS NOT NULL AND tenant <> '' AND EXISTS (SELECT 1 FROM organisations WHERE id = tenant) THEN
         INSERT INTO access_versions (tenant_id, version) VALUES (tenant, 1)
             ON CONFLICT (tenant_id) DO UPDATE SET version = access_versions.version + 1;
     END IF;
