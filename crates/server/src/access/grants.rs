@@ -87,9 +87,6 @@ pub struct GrantPage {
     pub total: i64,
 }
 
-/// What the access review filters by (the store filter plus the caller's scope).
-pub type GrantQuery = GrantFilter;
-
 /// One node of a delegation tree.
 #[derive(Debug, Clone)]
 pub struct DelegationNode {
@@ -422,11 +419,10 @@ impl App {
         &self,
         principal: &Principal,
         org: OrgId,
-        query: GrantQuery,
+        query: GrantFilter,
     ) -> Result<GrantPage, ServiceError> {
         let mut tx = self.store.read().await?;
         let reach = self.grant_reach(principal, &mut tx, org, false).await?;
-        let model = self.access_model(&mut tx, org).await?;
         let limit = usize::try_from(query.limit.clamp(1, 200)).unwrap_or(200);
         if matches!(&reach, Reach::Directory(scope, _) if scope.is_everything()) {
             let total = tx.count_grants(org, &query).await?;
@@ -447,6 +443,7 @@ impl App {
             });
         }
         // Scoped callers: read every matching grant once, keep the page, count the rest.
+        let model = self.access_model(&mut tx, org).await?;
         let start_after = query.after;
         let mut filter = GrantFilter {
             limit: READ_BATCH,

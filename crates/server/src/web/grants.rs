@@ -14,13 +14,15 @@ use latchkey_domain::access::{
     WeeklyWindow,
 };
 use latchkey_domain::time::rfc3339_utc;
-use latchkey_domain::{AccountId, DeviceId, DomainError, ErrorCode, GrantId, OrgId};
+use latchkey_domain::{AccountId, DeviceId, DomainError, GrantId};
 use latchkey_store::repo::{GrantFilter, GrantRecord};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use crate::access::grants::{DelegationNode, NewGrant, NewShare};
+use crate::directory::spaces::body_id;
 use crate::web::WebState;
+use crate::web::directory::{org_id, path_id};
 use crate::web::problem::{ApiError, Problem};
 use crate::web::session::ApiCaller;
 
@@ -81,30 +83,16 @@ pub(crate) fn routes() -> Router<WebState> {
 // ---------------------------------------------------------------------------------------------
 // Parsing
 
-fn org_id(raw: &str) -> Result<OrgId, DomainError> {
-    raw.parse()
-        .map_err(|_| DomainError::new(ErrorCode::NotFound, "organisation not found"))
-}
-
 fn grant_id(raw: &str) -> Result<GrantId, DomainError> {
-    raw.parse()
-        .map_err(|_| DomainError::new(ErrorCode::NotFound, "grant not found"))
+    path_id(raw, "grant")
 }
 
 fn lock_id(raw: &str) -> Result<DeviceId, DomainError> {
-    raw.parse()
-        .map_err(|_| DomainError::new(ErrorCode::NotFound, "lock not found"))
+    path_id(raw, "lock")
 }
 
 fn account_id(raw: &str) -> Result<AccountId, DomainError> {
-    raw.parse()
-        .map_err(|_| DomainError::new(ErrorCode::NotFound, "person not found"))
-}
-
-/// An id in a body: a malformed one is the caller's mistake in that field (422), not a lookup.
-fn body_id<K>(field: &'static str, raw: &str) -> Result<latchkey_domain::ids::Id<K>, DomainError> {
-    raw.parse()
-        .map_err(|_| DomainError::invalid(field, format!("{field} must be an id (a UUID)")))
+    path_id(raw, "person")
 }
 
 /// An RFC 3339 instant (`2026-11-29T09:00:00Z`, any offset) as epoch ms.
@@ -989,11 +977,17 @@ pub(crate) async fn share_grant(
     Json(body): Json<NewShareBody>,
 ) -> Result<(StatusCode, Json<GrantBody>), ApiError> {
     let (org, parent) = (org_id(&org)?, grant_id(&grant)?);
-    let parent_record = state.app.grant(&caller.principal, org, parent).await;
     // The target defaults to the parent's; a parent the caller cannot see is 404 either way.
     let target = match &body.target {
         Some(t) => t.target()?,
-        None => parent_record.map(|g| g.spec.target)?,
+        None => {
+            state
+                .app
+                .grant(&caller.principal, org, parent)
+                .await?
+                .spec
+                .target
+        }
     };
     let share = NewShare {
         person: body_id("person_id", &body.person_id)?,

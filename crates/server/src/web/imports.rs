@@ -10,12 +10,13 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use latchkey_domain::import::ImportRejected;
-use latchkey_domain::{DomainError, ErrorCode, OrgId};
+use latchkey_domain::{DomainError, ErrorCode};
 use serde::Serialize;
 use utoipa::{OpenApi, ToSchema};
 
 use crate::directory::import::ImportOutcome;
 use crate::web::WebState;
+use crate::web::directory::org_id;
 use crate::web::problem::{ApiError, FieldError, Problem};
 use crate::web::session::ApiCaller;
 
@@ -44,11 +45,6 @@ pub struct ImportedBody {
     pub invited: Vec<String>,
     /// Spaces created (space imports), parents first, including levels a path passed through.
     pub spaces_created: Vec<String>,
-}
-
-fn org_id(raw: &str) -> Result<OrgId, DomainError> {
-    raw.parse()
-        .map_err(|_| DomainError::new(ErrorCode::NotFound, "organisation not found"))
 }
 
 /// The body must be declared as CSV, so that a form or JSON posted here by mistake is refused
