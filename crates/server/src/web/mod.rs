@@ -27,9 +27,14 @@ use crate::app::App;
 use crate::config::HttpConfig;
 use metrics::Metrics;
 
-/// What handlers share.
+/// What handlers share. axum clones the state for every request (more than once per request),
+/// so it is one reference count to bump, not one per field.
 #[derive(Debug, Clone)]
-pub struct WebState {
+pub struct WebState(Arc<Shared>);
+
+/// The fields of [`WebState`], reached through `Deref` (`state.app`, `state.tls`).
+#[derive(Debug)]
+pub struct Shared {
     /// The services.
     pub app: Arc<App>,
     /// This server's metrics.
@@ -38,15 +43,23 @@ pub struct WebState {
     pub tls: bool,
 }
 
+impl std::ops::Deref for WebState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
 /// Builds the whole router. Every route (and the fallback) sits behind the edge: request id,
 /// timeout, body limit, problem+json for every error, security headers, metrics, access log.
 pub fn router(app: Arc<App>, http: &HttpConfig, tls: bool) -> Router {
     let metrics = Arc::new(Metrics::default());
-    let state = WebState {
+    let state = WebState(Arc::new(Shared {
         app,
         metrics: metrics.clone(),
         tls,
-    };
+    }));
     let body_limit = usize::try_from(http.body_limit_bytes).unwrap_or(usize::MAX);
     Router::new()
         .route("/healthz", get(health::healthz))

@@ -89,7 +89,8 @@ impl RequestId {
 
     /// The id as a response header value.
     pub(crate) fn header_value(&self) -> Option<HeaderValue> {
-        HeaderValue::from_str(self.as_str()).ok()
+        // From the bytes: the text is ASCII by construction, so no UTF-8 pass is needed first.
+        HeaderValue::from_bytes(self.bytes.get(..usize::from(self.len))?).ok()
     }
 }
 
