@@ -36,6 +36,25 @@ pub const RESET_TTL_MS: i64 = 30 * MINUTE_MS;
 pub const MAX_RESET_MAILS_PER_HOUR: i64 = 3;
 /// The notice kind under which reset e-mails are counted.
 const RESET_NOTICE: &str = "reset";
+/// The outbox kind of a stored forgotten-password request: resolved by the mail worker, never
+/// sent as mail.
+pub const RESET_REQUEST_KIND: &str = "password_reset_request";
+/// Requests resolved per pass.
+const RESOLVE_BATCH: i64 = 50;
+/// How long a request being resolved is reserved for the node resolving it.
+const RESOLVE_LEASE_MS: i64 = 5 * MINUTE_MS;
+
+/// Who asked for a stored request (for its audit event); an unreadable record (never written
+/// by this code) is attributed to an anonymous forgot-password caller.
+fn requester_of(stored: &str) -> Actor {
+    let stored: serde_json::Value = serde_json::from_str(stored).unwrap_or_default();
+    let text = |key: &str| stored.get(key).and_then(|v| v.as_str()).map(str::to_owned);
+    Actor {
+        id: text("actor").unwrap_or_else(|| "anonymous:forgot_password".into()),
+        source_ip: text("source_ip"),
+        request_id: text("request_id"),
+    }
+}
 
 /// A password reset with the e-mailed token. (No `Debug`: it carries a password.)
 pub struct PasswordReset<'a> {
@@ -135,28 +154,95 @@ impl App {
         Ok(())
     }
 
-    /// Mails a reset link if the address has an active account; answers the same either way
-    /// (security.md "Anti-enumeration"). The same work is done in both cases: a token is made
-    /// and digested, and one write transaction runs.
+    /// Takes a forgotten-password request; answers the same whether or not the address has an
+    /// account (security.md "Anti-enumeration", ASVS 5.0 6.3.8, which includes response times).
+    /// So the request itself does the same work for every address: it stores the request (the
+    /// address sealed, with who asked) in the outbox and commits. Looking the address up and
+    /// mailing a link happens later, in the mail worker ([`App::resolve_reset_requests`]), where
+    /// its cost cannot be timed by the caller; the stored request is durable, so nothing
+    /// acknowledged is lost if the server stops in between.
     pub async fn request_password_reset(
         &self,
         actor: &Actor,
         email: &str,
     ) -> Result<(), ServiceError> {
         let email = parse_email("email", email)?;
-        let now_ms = self.clock.now_ms();
-        let token = new_token();
-        let digest = self
-            .store
-            .keyring()
-            .token_digest(RESET_PURPOSE, token.as_bytes());
+        let requester = json!({
+            "actor": actor.id,
+            "source_ip": actor.source_ip,
+            "request_id": actor.request_id,
+        });
         let mut tx = self.store.write().await?;
+        tx.enqueue_mail(
+            Scope::Platform,
+            &NewMail {
+                kind: RESET_REQUEST_KIND.into(),
+                to: email,
+                subject: String::new(),
+                body: requester.to_string(),
+            },
+            self.clock.now_ms(),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Resolves the stored forgotten-password requests (the mail worker runs this before each
+    /// delivery pass): for an address with an active account, under the hourly cap, a reset link
+    /// is made and mailed and the request audited; for any other address nothing happens. Each
+    /// request is claimed, resolved and deleted in one transaction, so a failure leaves it
+    /// for the next pass and two nodes never resolve the same one. Returns how many were resolved.
+    pub async fn resolve_reset_requests(&self) -> Result<usize, ServiceError> {
+        let pending = self
+            .store
+            .read()
+            .await?
+            .due_mail(Scope::Platform, self.clock.now_ms(), RESOLVE_BATCH)
+            .await?;
+        let mut resolved = 0;
+        for request in pending
+            .into_iter()
+            .filter(|queued| queued.mail.kind == RESET_REQUEST_KIND)
+        {
+            let now_ms = self.clock.now_ms();
+            let mut tx = self.store.write().await?;
+            if !tx
+                .claim_mail(
+                    Scope::Platform,
+                    &request.id,
+                    now_ms,
+                    now_ms + RESOLVE_LEASE_MS,
+                )
+                .await?
+            {
+                continue;
+            }
+            self.mail_reset_link(&mut tx, &request.mail, now_ms).await?;
+            // Done with: the address typed (perhaps a stranger's) is not kept.
+            tx.delete_mail(Scope::Platform, &request.id).await?;
+            tx.commit().await?;
+            resolved += 1;
+        }
+        Ok(resolved)
+    }
+
+    /// One stored request: mails a link if the address has an active account under the cap.
+    async fn mail_reset_link(
+        &self,
+        tx: &mut Tx,
+        request: &NewMail,
+        now_ms: i64,
+    ) -> Result<(), ServiceError> {
+        let Ok(email) = parse_email("email", &request.to) else {
+            return Ok(());
+        };
         let account = tx
             .account_by_email_for_update(&email)
             .await?
             .filter(|a| a.status == AccountStatus::Active);
-        // At most a few reset mails an hour per account: the answer stays the same, but nobody
-        // can flood someone's mailbox through this form.
+        // At most a few reset mails an hour per account: nobody can flood someone's mailbox
+        // through this form.
         let since = now_ms.saturating_sub(HOUR_MS);
         let account = match account {
             Some(a)
@@ -164,52 +250,54 @@ impl App {
                     < MAX_RESET_MAILS_PER_HOUR =>
             {
                 tx.record_notice(a.id, RESET_NOTICE, now_ms, since).await?;
-                Some(a)
+                a
             }
-            _ => None,
+            _ => return Ok(()),
         };
-        if let Some(account) = account {
-            // Re-sending voids older links: only the newest mail works.
-            tx.revoke_tokens(RESET_PURPOSE, Some(account.id), now_ms)
-                .await?;
-            tx.insert_token(
-                &digest,
-                RESET_PURPOSE,
-                Some(account.id),
-                None,
+        let token = new_token();
+        let digest = self
+            .store
+            .keyring()
+            .token_digest(RESET_PURPOSE, token.as_bytes());
+        // Re-sending voids older links: only the newest mail works.
+        tx.revoke_tokens(RESET_PURPOSE, Some(account.id), now_ms)
+            .await?;
+        tx.insert_token(
+            &digest,
+            RESET_PURPOSE,
+            Some(account.id),
+            None,
+            now_ms,
+            now_ms.saturating_add(RESET_TTL_MS),
+        )
+        .await?;
+        let body = format!(
+            "{name} 様 / Hello {name},\n\nLatchkey アカウントのパスワード再設定が依頼されました。こちらで新しいパスワードを設定してください（リンクは 30 分間、1 回だけ使えます） / Someone (hopefully you) asked to reset the password of your Latchkey account. Choose a new password here (the link works once, for 30 minutes):\n{link}\n\n心当たりがない場合は、このメールを無視してください。パスワードは変わりません。 / If you did not ask for this, ignore this e-mail: your password stays as it is.\n",
+            name = account.name,
+            link = self.link(&format!("/reset-password/{token}")),
+        );
+        tx.enqueue_mail(
+            Scope::Platform,
+            &NewMail {
+                kind: "password_reset".into(),
+                to: account.email.clone(),
+                subject: "Latchkey パスワードの再設定 / Reset your Latchkey password".into(),
+                body,
+            },
+            now_ms,
+        )
+        .await?;
+        tx.append_audit(
+            Scope::Platform,
+            audit_event(
+                &requester_of(&request.body),
                 now_ms,
-                now_ms.saturating_add(RESET_TTL_MS),
-            )
-            .await?;
-            let body = format!(
-                "{name} 様 / Hello {name},\n\nLatchkey アカウントのパスワード再設定が依頼されました。こちらで新しいパスワードを設定してください（リンクは 30 分間、1 回だけ使えます） / Someone (hopefully you) asked to reset the password of your Latchkey account. Choose a new password here (the link works once, for 30 minutes):\n{link}\n\n心当たりがない場合は、このメールを無視してください。パスワードは変わりません。 / If you did not ask for this, ignore this e-mail: your password stays as it is.\n",
-                name = account.name,
-                link = self.link(&format!("/reset-password/{token}")),
-            );
-            tx.enqueue_mail(
-                Scope::Platform,
-                &NewMail {
-                    kind: "password_reset".into(),
-                    to: account.email.clone(),
-                    subject: "Latchkey パスワードの再設定 / Reset your Latchkey password".into(),
-                    body,
-                },
-                now_ms,
-            )
-            .await?;
-            tx.append_audit(
-                Scope::Platform,
-                audit_event(
-                    actor,
-                    now_ms,
-                    "authn_password_reset_requested",
-                    format!("user:{}", account.id),
-                    json!({}),
-                ),
-            )
-            .await?;
-        }
-        tx.commit().await?;
+                "authn_password_reset_requested",
+                format!("user:{}", account.id),
+                json!({}),
+            ),
+        )
+        .await?;
         Ok(())
     }
 

@@ -7,6 +7,7 @@ use latchkey_domain::Scope;
 use latchkey_store::repo::{Attempt, MailRepo, NewMail};
 
 use crate::app::{App, ServiceError};
+use crate::identity::reset::RESET_REQUEST_KIND;
 
 /// Attempts before a message is given up.
 pub const MAX_ATTEMPTS: i64 = 12;
@@ -47,8 +48,13 @@ impl App {
         Ok(id)
     }
 
-    /// Sends every due message once. Without a configured mailer nothing is sent.
+    /// Resolves stored forgotten-password requests (which may queue reset mails), then sends
+    /// every due message once. Without a configured mailer nothing is sent.
     pub async fn deliver_due_mail(&self) -> Result<DeliveryReport, ServiceError> {
+        // A failure here must not hold up the other mail: logged, retried on the next pass.
+        if let Err(e) = self.resolve_reset_requests().await {
+            tracing::error!(error = %e, "resolving forgotten-password requests failed");
+        }
         let mut report = DeliveryReport::default();
         let Some(mailer) = &self.mailer else {
             return Ok(report);
@@ -57,12 +63,14 @@ impl App {
             let now_ms = self.clock.now_ms();
             // Look with a read transaction first: most passes find nothing, and on SQLite a
             // write transaction per scope would queue behind every other writer.
-            let due = self
+            let mut due = self
                 .store
                 .read()
                 .await?
                 .due_mail(scope, now_ms, BATCH)
                 .await?;
+            // Stored forgotten-password requests live in the outbox but are never sent.
+            due.retain(|queued| queued.mail.kind != RESET_REQUEST_KIND);
             if due.is_empty() {
                 continue;
             }

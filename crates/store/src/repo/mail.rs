@@ -92,6 +92,8 @@ pub trait MailRepo {
         attempt: &Attempt,
         now_ms: i64,
     ) -> impl Future<Output = Result<()>> + Send;
+    /// Removes a message (a stored request once it is resolved: nothing of it is kept).
+    fn delete_mail(&mut self, scope: Scope, id: &str) -> impl Future<Output = Result<()>> + Send;
     /// Counts messages of `scope` by status: (pending, sent, failed).
     fn mail_counts(&mut self, scope: Scope)
     -> impl Future<Output = Result<(i64, i64, i64)>> + Send;
@@ -207,6 +209,17 @@ impl MailRepo for Tx {
                  finished_at_ms = $4, attempts = attempts + 1 \
                  WHERE tenant_id = $5 AND id = $6 AND status = 'pending'",
                 args![status, error, next_at, finished, scope.storage_key(), id],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn delete_mail(&mut self, scope: Scope, id: &str) -> Result<()> {
+        self.enter(&scope.storage_key()).await?;
+        self.inner
+            .execute(
+                "DELETE FROM mail_outbox WHERE tenant_id = $1 AND id = $2",
+                args![scope.storage_key(), id],
             )
             .await?;
         Ok(())

@@ -407,6 +407,8 @@ async fn mfa_pages_enrol_show_recovery_codes_once_and_sign_in_asks_for_the_code(
 }
 
 async fn token_in_mail(app: &App, kind: &str, marker: &str) -> anyhow::Result<String> {
+    // As the mail worker does first: stored forgotten-password requests become reset mails.
+    app.resolve_reset_requests().await?;
     let mut tx = app.store.read().await?;
     let mails = tx.due_mail(Scope::Platform, i64::MAX / 2, 1_000).await?;
     let body = mails

@@ -4,10 +4,11 @@
 use std::sync::Arc;
 
 use latchkey_domain::{Clock as _, Scope};
-use latchkey_server::App;
 use latchkey_server::config::{Config, MailTransportKind, SmtpSecurity};
+use latchkey_server::identity::accounts::NewAccount;
 use latchkey_server::mail::{DeliveryReport, Mailer, backoff_ms};
-use latchkey_store::repo::{MailRepo, NewMail};
+use latchkey_server::{Actor, App};
+use latchkey_store::repo::{AuditRepo, MailRepo, NewMail};
 use latchkey_testkit::{SmtpListener, TestDb};
 
 on_both_backends!(queued_mail_is_sealed_and_survives_a_restart_until_delivered);
@@ -95,6 +96,67 @@ async fn queued_mail_is_delivered_over_smtp_with_headers_and_body_intact() -> an
     // Delivered mail is not sent twice.
     assert_eq!(app.deliver_due_mail().await?, DeliveryReport::default());
     assert_eq!(outbox_counts(&app).await?, (0, 1, 0));
+    Ok(())
+}
+
+#[tokio::test]
+async fn stored_reset_requests_are_resolved_never_sent_and_mail_only_known_addresses()
+-> anyhow::Result<()> {
+    let db = TestDb::sqlite()?;
+    let smtp = SmtpListener::start().await?;
+    let app = smtp_app(&db, &smtp).await?;
+    app.create_account(
+        &Actor::operator_cli(),
+        NewAccount {
+            email: ADDRESS,
+            name: "Quinn Quokka",
+            password: "a-long-enough-passphrase",
+            is_operator: false,
+        },
+    )
+    .await?;
+    let caller = Actor {
+        id: "anonymous:forgot_password".into(),
+        source_ip: Some("192.0.2.7".into()),
+        request_id: Some("req-forgot-1".into()),
+    };
+    app.request_password_reset(&caller, ADDRESS).await?;
+    app.request_password_reset(&caller, "nobody@mail-test.example")
+        .await?;
+    assert_eq!(
+        outbox_counts(&app).await?,
+        (2, 0, 0),
+        "both requests stored"
+    );
+
+    let report = app.deliver_due_mail().await?;
+    assert_eq!(report.sent, 1, "{report:?}");
+    let received = smtp.received();
+    assert_eq!(received.len(), 1, "only the reset mail goes out");
+    assert_eq!(received[0].rcpt_to, vec![ADDRESS.to_owned()]);
+    // The body is base64 (it is partly Japanese); the subject names the mail.
+    let subject = received[0].header("Subject").unwrap_or_default();
+    assert!(subject.contains("Latchkey password"), "{subject}");
+    // Both requests resolved and gone (a stranger's address is not kept), the reset mail sent.
+    assert_eq!(outbox_counts(&app).await?, (0, 1, 0));
+    let events = app
+        .store
+        .read()
+        .await?
+        .audit_events(Scope::Platform, 0, 1_000)
+        .await?;
+    let requested: Vec<_> = events
+        .iter()
+        .filter(|e| e.action == "authn_password_reset_requested")
+        .collect();
+    assert_eq!(requested.len(), 1);
+    assert_eq!(requested[0].source_ip.as_deref(), Some("192.0.2.7"));
+    assert_eq!(requested[0].request_id.as_deref(), Some("req-forgot-1"));
+
+    // Nothing is left to do or to send.
+    assert_eq!(app.resolve_reset_requests().await?, 0);
+    assert_eq!(app.deliver_due_mail().await?, DeliveryReport::default());
+    assert_eq!(smtp.received().len(), 1);
     Ok(())
 }
 
