@@ -70,7 +70,7 @@ impl App {
         let free = org
             .contract
             .seat_limit
-            .saturating_sub(tx.seats_in_use(org_id).await?);
+            .saturating_sub(tx.seats_in_use(org_id, self.clock.now_ms()).await?);
         if i64::try_from(rows.len()).unwrap_or(i64::MAX) > free {
             let mut errors = RowErrors::default();
             errors.push(

@@ -317,7 +317,7 @@ impl App {
             };
             return Err(DomainError::new(ErrorCode::Conflict, message).into());
         }
-        let in_use = tx.seats_in_use(org_id).await?;
+        let in_use = tx.seats_in_use(org_id, now_ms).await?;
         if in_use >= org.contract.seat_limit {
             return Err(seats_full(org.contract.seat_limit));
         }

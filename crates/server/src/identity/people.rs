@@ -23,7 +23,7 @@ use latchkey_store::repo::{
 use serde_json::json;
 
 use crate::app::{Actor, App, ServiceError};
-use crate::identity::invitations::INVITATION_PURPOSE;
+use crate::identity::invitations::{INVITATION_PURPOSE, seats_full};
 use crate::identity::principal::{Need, Principal};
 use crate::tenancy::organisations::audit_event;
 
@@ -366,7 +366,7 @@ impl App {
             .ok_or_else(|| DomainError::not_found("organisation"))?;
         refuse_inactive_org(&organisation)?;
         let limit = organisation.contract.seat_limit;
-        if tx.seats_in_use(org).await? >= limit {
+        if tx.seats_in_use(org, self.clock.now_ms()).await? >= limit {
             return Err(DomainError::new(
                 ErrorCode::RuleViolation,
                 format!("the organisation's contract allows {limit} seats; all are in use"),
@@ -507,6 +507,26 @@ impl App {
         principal.require_step_up(now_ms)?;
         if m.role == role && m.expires_at_ms == expires_at_ms {
             return Ok(person(&record, &m, invited_name.as_deref(), now_ms));
+        }
+        // An expired guest holds no seat; giving them time again (or another role) takes one, so
+        // only if one is free (under the seat lock, like an invitation).
+        let expired = m.expires_at_ms.is_some_and(|end| end <= now_ms);
+        if expired
+            && matches!(
+                m.status,
+                MembershipStatus::Active | MembershipStatus::Invited
+            )
+        {
+            tx.lock_seats(org).await?;
+            let limit = tx
+                .organisation(org)
+                .await?
+                .ok_or_else(|| DomainError::not_found("organisation"))?
+                .contract
+                .seat_limit;
+            if tx.seats_in_use(org, now_ms).await? >= limit {
+                return Err(seats_full(limit));
+            }
         }
         let before = m.role;
         let before_expires = m.expires_at_ms;

@@ -60,9 +60,10 @@ pub struct ContractChange {
 pub(crate) async fn summarise(
     tx: &mut Tx,
     org: Organisation,
+    now_ms: i64,
 ) -> Result<OrganisationSummary, ServiceError> {
     let memberships = tx.memberships(org.id).await?;
-    let seats_in_use = tx.seats_in_use(org.id).await?;
+    let seats_in_use = tx.seats_in_use(org.id, now_ms).await?;
     let count = |f: &dyn Fn(&latchkey_store::repo::Membership) -> bool| {
         i64::try_from(memberships.iter().filter(|m| f(m)).count()).unwrap_or(i64::MAX)
     };
@@ -80,7 +81,7 @@ impl App {
         let mut tx = self.store.read().await?;
         let mut out = Vec::new();
         for org in tx.organisations().await? {
-            out.push(summarise(&mut tx, org).await?);
+            out.push(summarise(&mut tx, org, self.clock.now_ms()).await?);
         }
         Ok(out)
     }
@@ -95,7 +96,7 @@ impl App {
             .organisation(id)
             .await?
             .ok_or_else(|| DomainError::not_found("organisation"))?;
-        summarise(&mut tx, org).await
+        summarise(&mut tx, org, self.clock.now_ms()).await
     }
 
     /// Changes the contract: the seat limit may not drop below the seats in use (422 naming
@@ -122,7 +123,7 @@ impl App {
             .ok_or_else(|| DomainError::not_found("organisation"))?;
         let before_limit = org.contract.seat_limit;
         if let Some(limit) = seat_limit {
-            let in_use = tx.seats_in_use(id).await?;
+            let in_use = tx.seats_in_use(id, now_ms).await?;
             if limit < in_use {
                 return Err(DomainError::invalid(
                     "seat_limit",
@@ -156,7 +157,7 @@ impl App {
             ),
         )
         .await?;
-        let summary = summarise(&mut tx, org).await?;
+        let summary = summarise(&mut tx, org, now_ms).await?;
         tx.commit().await?;
         tracing::info!(org_id = %id, "organisation contract changed");
         Ok(summary)

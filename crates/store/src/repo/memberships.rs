@@ -66,9 +66,12 @@ pub trait MembershipRepo {
         org: OrgId,
         account: AccountId,
     ) -> impl Future<Output = Result<()>> + Send;
-    /// Memberships holding a seat (invited or active). Call [`MembershipRepo::lock_seats`] first
-    /// in the same transaction when the count guards an insert.
-    fn seats_in_use(&mut self, org: OrgId) -> impl Future<Output = Result<i64>> + Send;
+    /// Memberships holding a seat at `now_ms`: invited or active, and not a guest whose time has
+    /// run out (an expired guest can do nothing, like a disabled member, so holds no seat). Call
+    /// [`MembershipRepo::lock_seats`] first in the same transaction when the count guards an
+    /// insert.
+    fn seats_in_use(&mut self, org: OrgId, now_ms: i64)
+    -> impl Future<Output = Result<i64>> + Send;
     /// Serialises seat-changing transactions of `org` (the organisation's row lock on
     /// PostgreSQL; SQLite's single writer already serialises), so that parallel invitations
     /// cannot both take the last seat.
@@ -201,14 +204,15 @@ impl MembershipRepo for Tx {
         Ok(())
     }
 
-    async fn seats_in_use(&mut self, org: OrgId) -> Result<i64> {
+    async fn seats_in_use(&mut self, org: OrgId, now_ms: i64) -> Result<i64> {
         self.enter(&org.to_string()).await?;
         let row = self
             .inner
             .fetch_optional(
                 "SELECT COUNT(*) AS seats FROM memberships WHERE tenant_id = $1 \
-                 AND status IN ('invited', 'active')",
-                args![org.to_string()],
+                 AND status IN ('invited', 'active') \
+                 AND (expires_at_ms IS NULL OR expires_at_ms > $2)",
+                args![org.to_string(), now_ms],
             )
             .await?;
         row.map_or(Ok(0), |r| r.int("seats"))

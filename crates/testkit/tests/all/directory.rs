@@ -14,6 +14,7 @@ use latchkey_domain::{
     AccountId, Clock as _, DeviceGroupId, DeviceId, ErrorCode, GroupId, OrgId, Scope, SiteId,
     SpaceId,
 };
+use latchkey_server::tenancy::organisations::ContractChange;
 use latchkey_server::{Actor, App};
 use latchkey_store::StoreError;
 use latchkey_store::repo::{
@@ -54,6 +55,7 @@ struct World {
     admin_a: ApiSession,
     admin_b: ApiSession,
     member_a_id: AccountId,
+    admin_a_id: AccountId,
     manager_a_id: AccountId,
     owner_a_id: AccountId,
     admin_b_id: AccountId,
@@ -235,6 +237,7 @@ async fn world(db: TestDb) -> anyhow::Result<World> {
         admin_a,
         admin_b,
         member_a_id,
+        admin_a_id,
         manager_a_id,
         owner_a_id,
         admin_b_id,
@@ -1525,6 +1528,70 @@ async fn guests_get_nothing_administrative_and_expire_like_disabled_members(
             .0,
         StatusCode::NOT_FOUND
     );
+    // Like a disabled member, an expired guest holds no seat…
+    let now_ms = w.server.db.clock.now_ms();
+    let seats = |app: Arc<App>| async move {
+        anyhow::Ok(
+            app.store
+                .read()
+                .await?
+                .seats_in_use(w.org_a, now_ms)
+                .await?,
+        )
+    };
+    let in_use = seats(w.server.app.clone()).await?;
+    let memberships = w
+        .server
+        .app
+        .store
+        .read()
+        .await?
+        .memberships(w.org_a)
+        .await?;
+    let holding = memberships
+        .iter()
+        .filter(|m| m.status == MembershipStatus::Active || m.status == MembershipStatus::Invited)
+        .count();
+    assert_eq!(
+        in_use,
+        i64::try_from(holding)? - 1,
+        "the expired guest is active but not counted"
+    );
+    // …so with the contract full, giving them time again is refused like an invitation…
+    let contract = |limit: i64| ContractChange {
+        seat_limit: Some(limit),
+        contact_email: None,
+    };
+    w.server
+        .app
+        .change_contract(&Actor::operator_cli(), w.org_a, contract(in_use))
+        .await?;
+    let later = latchkey_domain::time::rfc3339_utc(now_ms + 600_000);
+    let revive = json!({ "role": "guest", "expires_at": later });
+    // A role change needs a recent sign-in, and the clock has moved past the first one.
+    let secret = enrol_totp(&w.server.app, w.admin_a_id).await?;
+    let admin = sign_in(&w.server, "ada@a.example", Some(&secret)).await?;
+    let (status, problem) = admin.call(Method::PUT, &path, Some(revive.clone())).await?;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("seats"),
+        "{problem}"
+    );
+    assert_eq!(
+        seats(w.server.app.clone()).await?,
+        in_use,
+        "nothing changed"
+    );
+    // …and allowed once a seat is free, when the guest takes it again.
+    w.server
+        .app
+        .change_contract(&Actor::operator_cli(), w.org_a, contract(in_use + 1))
+        .await?;
+    ok(&admin, Method::PUT, &path, Some(revive)).await?;
+    assert_eq!(seats(w.server.app.clone()).await?, in_use + 1);
     Ok(())
 }
 

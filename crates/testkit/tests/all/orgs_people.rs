@@ -235,7 +235,7 @@ pub(super) async fn audit(app: &Arc<App>, scope: Scope) -> anyhow::Result<Vec<(S
 
 pub(super) async fn seats(app: &Arc<App>, org: OrgId) -> anyhow::Result<i64> {
     let mut tx = app.store.read().await?;
-    Ok(tx.seats_in_use(org).await?)
+    Ok(tx.seats_in_use(org, app.clock.now_ms()).await?)
 }
 
 async fn ok(
