@@ -579,6 +579,7 @@ async fn forgot(
             };
             render(&page, StatusCode::UNPROCESSABLE_ENTITY, c.lang)
         }
+        Err(e) if e.code() == ErrorCode::RateLimited => throttled(c),
         Err(e) => unavailable(c, &e),
     }
 }

@@ -111,9 +111,7 @@ impl From<latchkey_store::StoreError> for LoginError {
 pub(crate) fn throttled(retry_after_secs: u64) -> ServiceError {
     DomainError::new(
         ErrorCode::RateLimited,
-        format!(
-            "too many failed attempts from your address; try again in {retry_after_secs} seconds"
-        ),
+        format!("too many attempts from your address; try again in {retry_after_secs} seconds"),
     )
     .into()
 }

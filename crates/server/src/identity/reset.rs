@@ -167,6 +167,15 @@ impl App {
         email: &str,
     ) -> Result<(), ServiceError> {
         let email = parse_email("email", email)?;
+        // Every request counts against the caller's address in the sign-in throttle (one budget
+        // for every entry point): the answer stays the same for every address, 429 included,
+        // and nobody can fill the outbox with requests.
+        let source_ip = actor.source_ip.as_deref();
+        let now_ms = self.clock.now_ms();
+        if let Err(retry_after_secs) = self.throttle.check(source_ip, now_ms) {
+            return Err(throttled(retry_after_secs));
+        }
+        self.throttle.record_failure(source_ip, now_ms);
         let requester = json!({
             "actor": actor.id,
             "source_ip": actor.source_ip,
@@ -181,7 +190,7 @@ impl App {
                 subject: String::new(),
                 body: requester.to_string(),
             },
-            self.clock.now_ms(),
+            now_ms,
         )
         .await?;
         tx.commit().await?;
@@ -192,7 +201,8 @@ impl App {
     /// delivery pass): for an address with an active account, under the hourly cap, a reset link
     /// is made and mailed and the request audited; for any other address nothing happens. Each
     /// request is claimed, resolved and deleted in one transaction, so a failure leaves it
-    /// for the next pass and two nodes never resolve the same one. Returns how many were resolved.
+    /// for the next pass (and is logged) and two nodes never resolve the same one. Returns how
+    /// many were resolved.
     pub async fn resolve_reset_requests(&self) -> Result<usize, ServiceError> {
         let pending = self
             .store
@@ -218,11 +228,22 @@ impl App {
             {
                 continue;
             }
-            self.mail_reset_link(&mut tx, &request.mail, now_ms).await?;
-            // Done with: the address typed (perhaps a stranger's) is not kept.
-            tx.delete_mail(Scope::Platform, &request.id).await?;
-            tx.commit().await?;
-            resolved += 1;
+            let outcome = async {
+                self.mail_reset_link(&mut tx, &request.mail, now_ms).await?;
+                // Done with: the address typed (perhaps a stranger's) is not kept.
+                tx.delete_mail(Scope::Platform, &request.id).await?;
+                tx.commit().await?;
+                Ok::<(), ServiceError>(())
+            }
+            .await;
+            // One request failing (its transaction rolled back, so it stays stored and is tried
+            // again on the next pass) must not hold up the others.
+            match outcome {
+                Ok(()) => resolved += 1,
+                Err(e) => {
+                    tracing::error!(id = %request.id, error = %e, "resolving a forgotten-password request failed; will retry");
+                }
+            }
         }
         Ok(resolved)
     }

@@ -52,9 +52,7 @@ pub fn device_cookie(token: &str, tls: bool) -> HeaderValue {
 pub fn throttled_response(retry_after_secs: u64) -> Response {
     let mut response = Problem::new(
         ErrorCode::RateLimited,
-        format!(
-            "too many failed attempts from your address; try again in {retry_after_secs} seconds"
-        ),
+        format!("too many attempts from your address; try again in {retry_after_secs} seconds"),
     )
     .into_response();
     if let Ok(value) = HeaderValue::from_str(&retry_after_secs.to_string()) {

@@ -25,6 +25,7 @@ on_both_backends!(
     t5_hard_lock_after_ten_episodes_and_the_unlock_link_works_once,
     t10_device_cookie_lane_keeps_the_owner_in_and_locks_only_that_device,
     t12_eleventh_failure_per_minute_from_one_ip_is_throttled,
+    forgot_password_requests_count_against_the_per_ip_throttle,
     t13_one_lock_mail_per_episode_at_most_five_a_day_none_for_unknown,
     reset_by_mail_needs_the_code_clears_the_lock_and_ends_every_session,
     totp_enrolment_recovery_codes_step_up_and_removal,
@@ -189,6 +190,53 @@ async fn t12_eleventh_failure_per_minute_from_one_ip_is_throttled(
         .send()
         .await?;
     assert_eq!(response.status(), StatusCode::OK);
+    server.shutdown().await;
+    Ok(())
+}
+
+/// Forgotten-password requests spend the same per-address budget as failed sign-ins: the
+/// eleventh in a minute is answered 429 whatever the address, and nothing is stored for it.
+async fn forgot_password_requests_count_against_the_per_ip_throttle(
+    db: TestDb,
+) -> anyhow::Result<()> {
+    let (server, _) = server(db).await?;
+    let forgot = |email: &str| {
+        anonymous_post(&server, "/api/v1/auth/forgot").json(&json!({ "email": email }))
+    };
+    for i in 0..10 {
+        let email = if i % 2 == 0 {
+            EMAIL
+        } else {
+            "nobody@example.com"
+        };
+        let response = forgot(email).send().await?;
+        assert_eq!(response.status(), StatusCode::ACCEPTED, "request {i}");
+    }
+    let mut answers = Vec::new();
+    for email in [EMAIL, "nobody@example.com"] {
+        let response = forgot(email).send().await?;
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+        let retry: u64 = response.headers()["retry-after"].to_str()?.parse()?;
+        assert!((1..=60).contains(&retry), "{retry}");
+        let mut problem: Value = response.json().await?;
+        problem["request_id"] = Value::Null;
+        answers.push(problem);
+    }
+    assert_eq!(answers[0], answers[1], "the same answer for every address");
+    assert_eq!(answers[0]["code"], "rate_limited");
+    assert_eq!(
+        pending_mail(&server.app, RESET_REQUEST_KIND).await?.len(),
+        10
+    );
+    // The budget is shared: sign-in from this address waits too.
+    let login = anonymous_post(&server, "/api/v1/auth/login")
+        .json(&json!({ "email": EMAIL, "password": PASSWORD }))
+        .send()
+        .await?;
+    assert_eq!(login.status(), StatusCode::TOO_MANY_REQUESTS);
+    // And it always expires.
+    server.db.clock.advance_ms(MINUTE_MS);
+    assert_eq!(forgot(EMAIL).send().await?.status(), StatusCode::ACCEPTED);
     server.shutdown().await;
     Ok(())
 }
