@@ -213,13 +213,15 @@ pub struct ForgotAccepted {
     pub detail: &'static str,
 }
 
-/// Mails a 30-minute reset link if the address has an account; answers 202 with the same body
-/// either way (no account enumeration).
+/// Takes a forgotten-password request: a 30-minute reset link is mailed if the address has an
+/// account; answers 202 with the same body, after the same work, either way (no account
+/// enumeration). Counts against the per-address sign-in throttle.
 #[utoipa::path(post, path = "/api/v1/auth/forgot", tag = "auth",
     request_body = ForgotBody,
     responses(
-        (status = 202, description = "If the address has an account, a reset link was mailed", body = ForgotAccepted),
+        (status = 202, description = "If the address has an account, a reset link is on its way", body = ForgotAccepted),
         (status = 422, description = "Not an e-mail address", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many attempts from this address (the same answer for every address); see Retry-After", body = Problem, content_type = "application/problem+json"),
     ))]
 pub(crate) async fn forgot(
     State(state): State<WebState>,
