@@ -20,8 +20,8 @@ use serde::Deserialize;
 
 use crate::app::ServiceError;
 use crate::console::shell::{
-    Chrome, ConsoleCaller, Visitor, csrf_refused, invalid_link, message, render, unavailable,
-    url_encode,
+    Chrome, ConsoleCaller, Visitor, csrf_refused, invalid_link, message, render, status_of,
+    unavailable, url_encode,
 };
 use crate::identity::invitations::{InvitationView, NewInvitation, refuse_bidi_controls};
 use crate::identity::people::{PeopleQuery, Person};
@@ -56,10 +56,6 @@ fn explainable(e: &ServiceError) -> bool {
             | ErrorCode::TenantInactive
             | ErrorCode::StepUpRequired
     )
-}
-
-fn status_of(e: &ServiceError) -> StatusCode {
-    StatusCode::from_u16(e.code().http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
 }
 
 /// The page for a refusal that is not about the form: not found, not allowed, unavailable.

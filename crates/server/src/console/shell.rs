@@ -14,6 +14,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
+use crate::app::ServiceError;
 use crate::console::i18n::{Lang, Messages};
 use crate::console::{icon_path, stylesheet_path};
 use crate::identity::Principal;
@@ -149,6 +150,11 @@ pub struct MessagePage<'a> {
 /// Renders a [`MessagePage`].
 pub fn message(c: &Chrome, status: StatusCode, title: &str, body: &str) -> Response {
     render(&MessagePage { c, title, body }, status, c.lang)
+}
+
+/// The HTTP status of a service refusal, for a page that shows it.
+pub fn status_of(e: &ServiceError) -> StatusCode {
+    StatusCode::from_u16(e.code().http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
 }
 
 /// The page for a store failure (logged with the request id; the visitor learns nothing more).

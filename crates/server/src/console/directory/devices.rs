@@ -395,18 +395,13 @@ async fn change_device(
             "/orgs/{org}/devices/{device}?notice=device_changed"
         )),
         Err(e) if explainable(&e) => {
-            let refusal = Refusal::of(&e, DEVICE_FIELDS);
             render_device(
                 &state,
                 &caller,
                 org,
                 device,
                 Some(&form),
-                Shown {
-                    refusal,
-                    notice: None,
-                    status: status_of(&e),
-                },
+                Shown::refused(&e, DEVICE_FIELDS),
             )
             .await
         }

@@ -163,17 +163,12 @@ async fn create_group(
             group.id
         )),
         Err(e) if explainable(&e) => {
-            let refusal = Refusal::of(&e, &["name", "description"]);
             render_groups(
                 &state,
                 &caller,
                 org,
                 &form,
-                Shown {
-                    refusal,
-                    notice: None,
-                    status: status_of(&e),
-                },
+                Shown::refused(&e, &["name", "description"]),
             )
             .await
         }
@@ -418,18 +413,13 @@ async fn remove_member(
     {
         Ok(_) => see_other(&format!("/orgs/{org}/groups/{group}?notice=member_removed")),
         Err(e) if explainable(&e) => {
-            let refusal = Refusal::of(&e, &[]);
             render_group(
                 &state,
                 &caller,
                 org,
                 group,
                 &MemberForm::default(),
-                Shown {
-                    refusal,
-                    notice: None,
-                    status: status_of(&e),
-                },
+                Shown::refused(&e, &[]),
             )
             .await
         }

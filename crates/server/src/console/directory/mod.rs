@@ -35,6 +35,8 @@ pub(crate) fn routes() -> Router<WebState> {
         .merge(people::routes())
 }
 
+pub(crate) use crate::console::shell::status_of;
+
 /// A refusal the page can explain next to the form (everything else gets its own page).
 pub(crate) fn explainable(e: &ServiceError) -> bool {
     matches!(
@@ -45,11 +47,6 @@ pub(crate) fn explainable(e: &ServiceError) -> bool {
             | ErrorCode::StaleVersion
             | ErrorCode::TenantInactive
     )
-}
-
-/// The HTTP status of a service refusal.
-pub(crate) fn status_of(e: &ServiceError) -> StatusCode {
-    StatusCode::from_u16(e.code().http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
 }
 
 /// The page for a refusal that is not about the form: not found, not allowed, unavailable.
@@ -164,6 +161,18 @@ pub(crate) struct Shown {
     pub(crate) refusal: Refusal,
     pub(crate) notice: Option<&'static str>,
     pub(crate) status: StatusCode,
+}
+
+impl Shown {
+    /// The page again after `e` refused the form: its message (placed at one of `fields` when it
+    /// names one) and its status.
+    pub(crate) fn refused(e: &ServiceError, fields: &[&'static str]) -> Self {
+        Self {
+            refusal: Refusal::of(e, fields),
+            notice: None,
+            status: status_of(e),
+        }
+    }
 }
 
 /// A notice shown after a redirect; only known keys (the query is attacker-controlled).

@@ -15,8 +15,7 @@ use serde::Deserialize;
 
 use super::devices::kind_key;
 use super::{
-    Catalog, Refusal, Shown, Want, explainable, failure, not_found, notice_key, parse_id,
-    see_other, status_of,
+    Catalog, Refusal, Shown, Want, explainable, failure, not_found, notice_key, parse_id, see_other,
 };
 use crate::console::shell::{Chrome, ConsoleCaller, render, url_encode};
 use crate::directory::people::ProfilePatch;
@@ -253,11 +252,7 @@ async fn change_profile(
             "/orgs/{org}/people/{account}/profile?notice=profile_changed"
         )),
         Err(e) if explainable(&e) => {
-            let shown = Shown {
-                refusal: Refusal::of(&e, &["display_name", "employee_number", "labels"]),
-                notice: None,
-                status: status_of(&e),
-            };
+            let shown = Shown::refused(&e, &["display_name", "employee_number", "labels"]);
             render_person(&state, &caller, org, account, Some(&form), shown).await
         }
         Err(e) => failure(&caller.chrome, &e),
@@ -309,11 +304,7 @@ async fn change_scopes(
             see_other(&format!("/step-up?next={back}"))
         }
         Err(e) if explainable(&e) => {
-            let shown = Shown {
-                refusal: Refusal::of(&e, &["spaces", "devices"]),
-                notice: None,
-                status: status_of(&e),
-            };
+            let shown = Shown::refused(&e, &["spaces", "devices"]);
             render_person(&state, &caller, org, account, None, shown).await
         }
         Err(e) => failure(&caller.chrome, &e),

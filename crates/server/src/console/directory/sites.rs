@@ -157,17 +157,12 @@ async fn create_site(
             site.id
         )),
         Err(e) if explainable(&e) => {
-            let refusal = Refusal::of(&e, &["name", "time_zone"]);
             render_sites(
                 &state,
                 &caller,
                 org,
                 &form,
-                Shown {
-                    refusal,
-                    notice: None,
-                    status: status_of(&e),
-                },
+                Shown::refused(&e, &["name", "time_zone"]),
             )
             .await
         }
@@ -346,18 +341,13 @@ async fn create_space(
     {
         Ok(_) => see_other(&format!("/orgs/{org}/sites/{site}?notice=space_created")),
         Err(e) if explainable(&e) => {
-            let refusal = Refusal::of(&e, &["name", "kind", "parent_id"]);
             render_site(
                 &state,
                 &caller,
                 org,
                 site,
                 &form,
-                Shown {
-                    refusal,
-                    notice: None,
-                    status: status_of(&e),
-                },
+                Shown::refused(&e, &["name", "kind", "parent_id"]),
             )
             .await
         }
@@ -564,18 +554,13 @@ async fn change_space(
     {
         Ok(_) => see_other(&format!("/orgs/{org}/spaces/{space}?notice=space_changed")),
         Err(e) if explainable(&e) => {
-            let refusal = Refusal::of(&e, &["name", "kind", "parent_id"]);
             render_space(
                 &state,
                 &caller,
                 org,
                 space,
                 Some(&form),
-                Shown {
-                    refusal,
-                    notice: None,
-                    status: status_of(&e),
-                },
+                Shown::refused(&e, &["name", "kind", "parent_id"]),
             )
             .await
         }
